@@ -1,0 +1,1 @@
+"""Whisper engines, visit transcripts and draft visit notes."""
