@@ -1,4 +1,7 @@
-"""Virtual Visits command line: `python run.py --help` lists every command."""
+"""Virtual Visits command line: `python run.py --help` lists every command.
+
+This file also composes the service: the core (visits) plus the rooms it is given.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from aiohttp import web
+
 import transcription.cli
+import visits.cli
+from visits.settings import Settings
+from visits.web.app import Room, create_app
+
+ROOMS: tuple[Room, ...] = ()
+
+
+def build_app(settings: Settings) -> web.Application:
+    """The whole service: every package's routes, pages, resources and jobs."""
+    return create_app(settings, ROOMS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run.py", description="Virtual Visits: virtual office hours for caseworkers."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in (transcription.cli.register,):
-        register(commands)
+    visits.cli.register(commands, build_app)
+    transcription.cli.register(commands)
     return parser
 
 

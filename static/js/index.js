@@ -1,0 +1,48 @@
+import { api, ApiError, setCsrfToken } from "./api.js";
+
+const signedOut = document.getElementById("signed-out");
+const signedIn = document.getElementById("signed-in");
+
+function show(me) {
+  signedOut.hidden = Boolean(me);
+  signedIn.hidden = !me;
+  if (me) {
+    setCsrfToken(me.csrf_token);
+    document.getElementById("who").textContent = me.user.display_name;
+    document.getElementById("role").textContent = me.user.role;
+  }
+}
+
+async function load() {
+  try {
+    show(await api("GET", "/api/session"));
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) throw error;
+    show(null);
+    document.getElementById("username").focus();
+  }
+}
+
+document.getElementById("sign-in").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("sign-in-error");
+  error.textContent = "";
+  try {
+    show(
+      await api("POST", "/api/session", {
+        username: document.getElementById("username").value,
+        password: document.getElementById("password").value,
+      }),
+    );
+  } catch (failure) {
+    error.textContent = failure.message;
+  }
+});
+
+document.getElementById("sign-out").addEventListener("click", async () => {
+  await api("DELETE", "/api/session");
+  setCsrfToken("");
+  show(null);
+});
+
+load();

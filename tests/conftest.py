@@ -1,0 +1,56 @@
+"""Fixtures shared by all tests: a fresh database per test on every engine, and the app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import DummyCookieJar
+from aiohttp.test_utils import TestClient
+
+from run import build_app
+from tests.databases import ENGINES, PostgresDatabases, SqliteDatabases
+from visits.settings import Settings, load_settings
+
+
+@pytest.fixture(scope="session")
+def database_templates(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, SqliteDatabases | PostgresDatabases]]:
+    """Migrated template databases, one per engine, built once per test run."""
+    templates: dict[str, SqliteDatabases | PostgresDatabases] = {}
+    for engine in ENGINES:
+        templates[engine] = (
+            SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+            if engine == "sqlite"
+            else PostgresDatabases()
+        )
+        asyncio.run(templates[engine].prepare())
+    yield templates
+    for databases in templates.values():
+        asyncio.run(databases.close())
+
+
+@pytest.fixture(params=ENGINES)
+async def database_url(
+    request: pytest.FixtureRequest,
+    database_templates: dict[str, SqliteDatabases | PostgresDatabases],
+) -> AsyncIterator[str]:
+    """A migrated, empty database of its own for one test, on each engine in turn."""
+    databases = database_templates[request.param]
+    url = await databases.create()
+    yield url
+    await databases.drop(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings({}, data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: Settings) -> TestClient:  # type: ignore[no-untyped-def]
+    """The whole service behind a test client that keeps no cookies (personas send their own)."""
+    return await aiohttp_client(build_app(settings), cookie_jar=DummyCookieJar())

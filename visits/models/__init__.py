@@ -1,0 +1,49 @@
+"""Tables of the core: people, cases, bookings and everything a visit leaves behind."""
+
+from visits.models.audit import AuditEvent
+from visits.models.auth import StaffSession, ThrottleHit
+from visits.models.cases import (
+    AccessToken,
+    Booking,
+    BookingKind,
+    BookingStatus,
+    Case,
+    CaseStatus,
+    ParticipantRole,
+    case_clients,
+)
+from visits.models.people import Client, StaffRole, StaffUser, Team
+from visits.models.records import (
+    Consent,
+    ConsentChoice,
+    NoteStatus,
+    Recording,
+    RecordingStatus,
+    Transcript,
+    VisitNote,
+)
+
+__all__ = [
+    "AccessToken",
+    "AuditEvent",
+    "Booking",
+    "BookingKind",
+    "BookingStatus",
+    "Case",
+    "CaseStatus",
+    "Client",
+    "Consent",
+    "ConsentChoice",
+    "NoteStatus",
+    "ParticipantRole",
+    "Recording",
+    "RecordingStatus",
+    "StaffRole",
+    "StaffSession",
+    "StaffUser",
+    "Team",
+    "ThrottleHit",
+    "Transcript",
+    "VisitNote",
+    "case_clients",
+]

@@ -1,0 +1,131 @@
+"""The one typed settings object, read from `VV_*` environment variables.
+
+Everything configurable lives here so a deployment is described by its environment alone,
+and a bad value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "VV_"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+def _split_list(value: Any) -> Any:
+    """Accept `a,b,c` from the environment as well as a real list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Configuration of one Virtual Visits deployment."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Recordings, uploads and the SQLite file.")
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy async URL; empty means SQLite in the data directory.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    base_url: str = Field("", description="Public URL that links in invites point to.")
+    ice_host_addresses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses the server's ICE agent offers (e.g. a public or NAT address).",
+    )
+    ice_servers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="STUN/TURN URLs given to browsers and to the server, e.g. stun:host:3478.",
+    )
+    turn_username: str = ""
+    turn_password: str = ""
+    session_idle_minutes: int = Field(30, ge=1)
+    session_max_hours: int = Field(12, ge=1)
+    client_token_days: int = Field(
+        30, ge=1, description="How long a client's link stays valid after the visit ends."
+    )
+    sign_in_max_failures: int = Field(5, ge=1)
+    sign_in_window_minutes: int = Field(15, ge=1)
+    bootstrap_admin: bool = Field(
+        True, description="On a database with no staff, create `admin` and print its password."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    _split = field_validator("ice_host_addresses", "ice_servers", mode="before")(_split_list)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(
+                    "must be an absolute http(s) URL such as https://visits.example.org"
+                )
+        return value.rstrip("/")
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _ice_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("stun:", "turn:", "turns:")):
+                raise ValueError(f"{url!r} is not a stun:, turn: or turns: URL")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_derived(self) -> Settings:
+        # Derived defaults depend on other fields; the model is frozen, hence object.__setattr__.
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite+aiosqlite:///{self.data_dir / 'visits.db'}"
+            )
+        if not self.base_url:
+            object.__setattr__(self, "base_url", f"http://{self.host}:{self.port}")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies get the Secure flag exactly when users reach us over https."""
+        return self.base_url.startswith("https://")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read settings from `environ` (default: the process environment) plus explicit overrides.
+
+    Raises SettingsError naming every bad variable, so start-up fails with a useful message.
+    """
+    try:
+        if environ is None:
+            return Settings(**overrides)
+        values = {
+            key[len(ENV_PREFIX) :].lower(): value
+            for key, value in environ.items()
+            if key.startswith(ENV_PREFIX)
+        }
+        return Settings.model_validate({**values, **overrides})
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = f"{ENV_PREFIX}{str(item['loc'][0]).upper()}" if item["loc"] else "settings"
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None

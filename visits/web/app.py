@@ -1,0 +1,75 @@
+"""The one application factory: the core's routes plus the rooms (packages) it is given."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from visits.db import Database
+from visits.migrate import ensure_schema
+from visits.security import Passwords
+from visits.settings import Settings
+from visits.web.api import Api
+from visits.web.auth import Authenticator
+from visits.web.errors import json_errors, security_headers
+from visits.web.keys import API, AUTHENTICATOR, DATABASE, SETTINGS
+from visits.web.routes import admin, bookings, cases, session, system
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+MAX_JSON_BODY = 1024 * 1024
+
+# A room adds its routes to the API, and its pages, resources and jobs to the app.
+Room = Callable[[web.Application, Api], None]
+
+
+def static_page(name: str) -> Callable[[web.Request], object]:
+    """A handler answering with one HTML page from static/."""
+
+    async def page(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC_DIR / name, headers={"Cache-Control": "no-cache"})
+
+    return page
+
+
+def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Application:
+    app = web.Application(
+        middlewares=[security_headers, json_errors], client_max_size=MAX_JSON_BODY
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_database)
+
+    api = Api()
+    app[API] = api
+    for register in (
+        system.register,
+        session.register,
+        admin.register,
+        cases.register,
+        bookings.register,
+    ):
+        register(api)
+    for room in rooms:
+        room(app, api)
+    api.install(app)
+
+    app.router.add_get("/", static_page("index.html"))
+    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.database_url)
+    try:
+        await ensure_schema(database.engine)
+        app[DATABASE] = database
+        app[AUTHENTICATOR] = Authenticator(settings, database, Passwords())
+        yield
+    finally:
+        await database.close()
