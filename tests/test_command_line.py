@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -137,3 +143,51 @@ def test_create_user_refuses_weak_password_and_missing_team(tmp_path: Path) -> N
     )
     assert teamless.returncode == 2
     assert "--team" in teamless.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_prints_where_to_open_it_and_a_working_first_password(tmp_path: Path) -> None:
+    """A first `serve` on an empty data dir prints its URL and a one-time admin password."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VV_")}
+    server = subprocess.Popen(
+        [sys.executable, "run.py", "serve", "--port", str(port), "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean,
+    )
+    try:
+        assert server.stdout is not None
+        output = ""
+        while "with password" not in output and server.poll() is None:
+            output += server.stdout.readline()
+        assert f"open http://127.0.0.1:{port}/" in output
+        password = re.search(r"as 'admin' with password (\S+)", output)
+        assert password, output
+        body = json.dumps({"username": "admin", "password": password.group(1)}).encode()
+        for _ in range(100):
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/session",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    assert json.load(response)["user"]["role"] == "admin"
+                    break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("server never answered")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stdout:
+            server.stdout.close()
