@@ -51,6 +51,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> TestClient:  # type: ignore[no-untyped-def]
-    """The whole service behind a test client that keeps no cookies (personas send their own)."""
-    return await aiohttp_client(build_app(settings), cookie_jar=DummyCookieJar())
+async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The whole service behind a test client that keeps no cookies (personas send their own).
+
+    Closed here, before its database is dropped, so the rooms' resources (job scheduler,
+    outbox sender) stop while their database still exists.
+    """
+    test_client = await aiohttp_client(build_app(settings), cookie_jar=DummyCookieJar())
+    yield test_client
+    await test_client.close()
