@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -88,6 +88,6 @@ def feed(
     calendar = _calendar(
         None, (_event(booking, base_url, text, organizer) for booking, text in bookings), name
     )
-    calendar.add("refresh-interval", "PT15M", parameters={"VALUE": "DURATION"})
+    calendar.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT15M")
     return calendar.to_ical()

@@ -69,6 +69,7 @@ from visits.settings import Settings
 logger = logging.getLogger(__name__)
 
 RECONCILE_EVERY = timedelta(minutes=5)
+STORE_RETRY_SECONDS = 10.0
 RECONCILE_JOB = "reconcile"
 # Only visits that are still to come (or just over) need jobs or notices.
 RECONCILE_LOOKBACK = timedelta(days=1)
@@ -190,6 +191,22 @@ class ContextExecutor(BaseExecutor):
                     JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, "default", run_time, result)
                 )
         return events
+
+
+class _Scheduler(BackgroundScheduler):
+    """A BackgroundScheduler whose thread survives a database outage.
+
+    APScheduler 3 asks every job store for its next run time outside any try block, so one
+    failed query (database restarting, network blip) would end its thread for good; here it
+    is logged and retried.
+    """
+
+    def _process_jobs(self) -> float | None:
+        try:
+            return super()._process_jobs()  # type: ignore[no-any-return]
+        except Exception:
+            logger.exception("job store unreachable; retrying in %s s", STORE_RETRY_SECONDS)
+            return STORE_RETRY_SECONDS
 
 
 class Planner:
@@ -490,7 +507,7 @@ async def scheduling(context: JobContext) -> AsyncIterator[BackgroundScheduler]:
         else {"pool_pre_ping": True, "pool_size": 2}
     )
     engine = sqlalchemy.create_engine(url, **options)
-    scheduler = BackgroundScheduler(
+    scheduler = _Scheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine)},
         executors={"default": ContextExecutor(asyncio.get_running_loop(), context)},
         job_defaults={"coalesce": True, "max_instances": 1},

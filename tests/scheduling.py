@@ -71,3 +71,31 @@ def days_ahead(days: int, hour: int = 10, minute: int = 0) -> datetime:
     """A whole half hour `days` from today, in UTC."""
     base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return base + timedelta(days=days, hours=hour, minutes=minute)
+
+
+async def eventually(check: Any, seconds: float = 20.0) -> Any:
+    """Poll `check()` (async) until it returns something truthy; fail after `seconds`."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        result = await check()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {seconds} s: {check.__name__}")
+        await asyncio.sleep(0.05)
+
+
+async def outbox(client: TestClient, **where: Any) -> list[Any]:
+    """Outbox rows matching `where` (column = value)."""
+    from sqlalchemy import select
+
+    from scheduler.models import Notification
+
+    async with database(client).transaction() as session:
+        query = select(Notification).order_by(Notification.id)
+        for name, value in where.items():
+            query = query.where(getattr(Notification, name) == value)
+        return list(await session.scalars(query))
