@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import DummyCookieJar
@@ -60,3 +61,23 @@ async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient
     test_client = await aiohttp_client(build_app(settings), cookie_jar=DummyCookieJar())
     yield test_client
     await test_client.close()
+
+
+@pytest.fixture
+async def service(
+    aiohttp_client, settings: Settings
+) -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:  # type: ignore[no-untyped-def]
+    """Starts the service with some settings changed (call it again to restart on the same
+    data); every app started is stopped before its database is dropped."""
+    started: list[TestClient] = []
+
+    async def start(**changes: Any) -> TestClient:
+        test_client = await aiohttp_client(
+            build_app(settings.model_copy(update=changes)), cookie_jar=DummyCookieJar()
+        )
+        started.append(test_client)
+        return test_client
+
+    yield start
+    for test_client in started:
+        await test_client.close()
