@@ -64,20 +64,18 @@ async def open_slots(
     *,
     now: datetime | None = None,
     exclude: uuid.UUID | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ) -> tuple[OfficeHours, Rules, list[Slot]]:
-    """Every slot the caseworker offers from now to their horizon, minus their visits.
-    `exclude` leaves one booking out (the one being moved)."""
+    """Every slot the caseworker offers from now to their horizon (or within `window`), minus
+    their visits. `exclude` leaves one booking out (the one being moved)."""
     now = now or utcnow()
     office, rules = await load_rules(session, caseworker_id)
+    start, end = window or (now, now + rules.horizon)
     # A daily cap counts whole local days, so read a day more on either side.
     busy = await busy_times(
-        session,
-        caseworker_id,
-        now - timedelta(days=2),
-        now + rules.horizon + timedelta(days=2),
-        exclude,
+        session, caseworker_id, start - timedelta(days=2), end + timedelta(days=2), exclude
     )
-    return office, rules, free_slots(rules, busy, now)
+    return office, rules, free_slots(rules, busy, now, start, end)
 
 
 async def lock_caseworker(session: AsyncSession, caseworker_id: uuid.UUID) -> None:
@@ -97,7 +95,8 @@ async def take_open_slot(
 ) -> tuple[OfficeHours, Slot]:
     """The open slot starting at `start_at`, or a Conflict saying it is no longer free."""
     await lock_caseworker(session, caseworker_id)
-    office, _, slots = await open_slots(session, caseworker_id, exclude=exclude)
+    window = (start_at, start_at + timedelta(seconds=1))  # only the day that matters
+    office, _, slots = await open_slots(session, caseworker_id, exclude=exclude, window=window)
     for slot in slots:
         if slot.start == start_at:
             return office, slot

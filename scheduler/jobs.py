@@ -507,6 +507,13 @@ async def scheduling(context: JobContext) -> AsyncIterator[BackgroundScheduler]:
         else {"pool_pre_ping": True, "pool_size": 2}
     )
     engine = sqlalchemy.create_engine(url, **options)
+    if url.startswith("sqlite"):
+        # As the service's own connections (visits.db): WAL is set on the file already.
+        @sqlalchemy.event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA busy_timeout = 30000")
+
     scheduler = _Scheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine)},
         executors={"default": ContextExecutor(asyncio.get_running_loop(), context)},
