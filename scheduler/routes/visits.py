@@ -75,6 +75,7 @@ class PortalVisit(BaseModel):
     change_until: datetime | None
     join_path: str
     document_requests: list[RequestedDocument]
+    upload_max_mb: int
 
 
 def _invite_response(ics: bytes) -> web.Response:
@@ -255,6 +256,7 @@ async def portal_visit(call: Call[None, None]) -> PortalVisit:
         change_until=_change_until(call, booking) if can_change else None,
         join_path=f"/v/{token}/join",
         document_requests=requests,
+        upload_max_mb=call.settings.upload_max_mb,
     )
 
 
