@@ -13,10 +13,11 @@ from aiohttp import web
 
 import transcription.cli
 import visits.cli
+from scheduler.room import room as scheduler_room
 from visits.settings import Settings
 from visits.web.app import Room, create_app
 
-ROOMS: tuple[Room, ...] = ()
+ROOMS: tuple[Room, ...] = (scheduler_room,)
 
 
 def build_app(settings: Settings) -> web.Application:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import DummyCookieJar
@@ -51,6 +52,32 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: Settings) -> TestClient:  # type: ignore[no-untyped-def]
-    """The whole service behind a test client that keeps no cookies (personas send their own)."""
-    return await aiohttp_client(build_app(settings), cookie_jar=DummyCookieJar())
+async def client(aiohttp_client, settings: Settings) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The whole service behind a test client that keeps no cookies (personas send their own).
+
+    Closed here, before its database is dropped, so the rooms' resources (job scheduler,
+    outbox sender) stop while their database still exists.
+    """
+    test_client = await aiohttp_client(build_app(settings), cookie_jar=DummyCookieJar())
+    yield test_client
+    await test_client.close()
+
+
+@pytest.fixture
+async def service(
+    aiohttp_client, settings: Settings
+) -> AsyncIterator[Callable[..., Awaitable[TestClient]]]:  # type: ignore[no-untyped-def]
+    """Starts the service with some settings changed (call it again to restart on the same
+    data); every app started is stopped before its database is dropped."""
+    started: list[TestClient] = []
+
+    async def start(**changes: Any) -> TestClient:
+        test_client = await aiohttp_client(
+            build_app(settings.model_copy(update=changes)), cookie_jar=DummyCookieJar()
+        )
+        started.append(test_client)
+        return test_client
+
+    yield start
+    for test_client in started:
+        await test_client.close()

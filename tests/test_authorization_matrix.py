@@ -9,12 +9,14 @@ no 2xx answer to them may contain team A's case content.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from scheduler.models import DocumentRequest, UploadedDocument
+from tests.scheduling import add_office_hours, add_share_link, days_ahead
 from tests.world import (
     ANONYMOUS,
     PASSWORD,
@@ -22,13 +24,14 @@ from tests.world import (
     add_case,
     add_team,
     book,
+    database,
     link_persona,
     sign_in,
     staff_persona,
     tomorrow_at,
 )
 from visits.models import StaffRole
-from visits.web.keys import API
+from visits.web.keys import API, SETTINGS
 
 ANON, LINK_B, CW_B, SUP_B, ADMIN = "anonymous", "link_b", "cw_b", "sup_b", "admin"
 CW_A, SUP_A, LINK_A = "cw_a", "sup_a", "link_a"
@@ -43,12 +46,15 @@ class World:
     case_markers: list[str]  # team A's case content: no outsider and no admin may see these
     staff_markers: list[str]  # team A's staff: no one outside team A but admins may see these
     counter: itertools.count[int] = field(default_factory=itertools.count)
+    objects: dict[str, Any] = field(default_factory=dict)
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}-{next(self.counter)}"
 
 
-Body = Callable[[World, str], Any]
+Body = Callable[[World, str], Any]  # bytes are sent as they are, anything else as JSON
+# Before each call: a fresh object of team A for a call that uses one up (cancel, move).
+Fresh = Callable[[TestClient, World], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Expect:
     statuses: dict[str, int]
     body: Body | None = None
     fresh_session: bool = False  # the call ends the caller's session: sign in anew first
+    fresh: Fresh | None = None  # its ids replace the world's; its "link_a" replaces LINK_A
 
 
 def only(statuses: dict[str, int], default: int) -> dict[str, int]:
@@ -85,6 +92,42 @@ def booking_body(world: World, persona: str) -> dict[str, Any]:
         "end_at": start.replace(minute=30).isoformat(),
         "time_zone": "Europe/London",
     }
+
+
+def caseworkers_only(ok: int) -> dict[str, int]:
+    return only({ANON: 401, LINK_B: 401, LINK_A: 401, ADMIN: 403, SUP_A: 403, SUP_B: 403}, ok)
+
+
+def links_only(ok: int) -> dict[str, int]:
+    return only({LINK_A: ok, LINK_B: ok}, 401)
+
+
+OFFICE_HOURS = {
+    "time_zone": "UTC",
+    "slot_minutes": 30,
+    "min_notice_minutes": 0,
+    "blocks": [{"weekday": d, "start_time": "00:00", "end_time": "23:30"} for d in range(7)],
+}
+
+
+def open_slot(world: World, persona: str) -> dict[str, Any]:
+    """A slot nobody has booked: every half hour of every day is office hours in the world."""
+    number = next(world.counter)
+    return {"start_at": days_ahead(10 + number // 20, minute=30 * (number % 20)).isoformat()}
+
+
+async def fresh_booking(client: TestClient, world: World) -> dict[str, Any]:
+    """A new visit of team A (and its client link) for a call that cancels or moves one."""
+    number = next(world.counter)
+    start = days_ahead(5 + number // 20, minute=30 * (number % 20))
+    booking = await book(
+        client, world.personas[CW_A], world.objects["case_a"], world.objects["client_a"], start
+    )
+    return {"booking_id": booking["booking"]["id"], LINK_A: link_persona(LINK_A, booking)}
+
+
+def pdf(world: World, persona: str) -> bytes:
+    return b"%PDF-1.4\n% matrix test\n"
 
 
 MATRIX: dict[tuple[str, str], Expect] = {
@@ -141,6 +184,42 @@ MATRIX: dict[tuple[str, str], Expect] = {
         case_content(201), body=lambda w, p: {"role": "interpreter", "display_name": "Ana"}
     ),
     ("GET", "/api/link/booking"): Expect(only({LINK_A: 200, LINK_B: 200}, 401)),
+    # Scheduling
+    ("GET", "/api/office-hours"): Expect(caseworkers_only(200)),
+    ("PUT", "/api/office-hours"): Expect(caseworkers_only(200), body=lambda w, p: OFFICE_HOURS),
+    ("GET", "/api/office-hours/slots"): Expect(caseworkers_only(200)),
+    ("POST", "/api/share-links"): Expect(caseworkers_only(201), body=lambda w, p: {}),
+    ("GET", "/api/share-links"): Expect(case_content(200) | {CW_B: 200, SUP_B: 200}),
+    ("DELETE", "/api/share-links/{link_id}"): Expect(case_content(204)),
+    ("POST", "/api/cases/{case_id}/share-links"): Expect(
+        case_content(201), body=lambda w, p: {"client_id": w.ids["client_id"]}
+    ),
+    # The booking token goes in X-Booking-Token: no caller here has one.
+    ("GET", "/api/book"): Expect(only({}, 401)),
+    ("POST", "/api/book"): Expect(only({}, 401), body=open_slot),
+    ("PATCH", "/api/bookings/{booking_id}"): Expect(case_content(200), body=open_slot),
+    ("POST", "/api/bookings/{booking_id}/cancel"): Expect(case_content(200), fresh=fresh_booking),
+    ("GET", "/api/bookings/{booking_id}/invite.ics"): Expect(case_content(200)),
+    # The second visit "now" of the same caseworker overlaps the first.
+    ("POST", "/api/cases/{case_id}/visits-now"): Expect(
+        case_content(201) | {SUP_A: 409}, body=lambda w, p: {"client_id": w.ids["client_id"]}
+    ),
+    ("GET", "/api/link/visit"): Expect(links_only(200)),
+    ("GET", "/api/link/slots"): Expect(links_only(200)),
+    ("POST", "/api/link/reschedule"): Expect(links_only(200), body=open_slot, fresh=fresh_booking),
+    ("POST", "/api/link/cancel"): Expect(links_only(200), fresh=fresh_booking),
+    ("GET", "/api/link/invite.ics"): Expect(links_only(200)),
+    ("POST", "/api/link/documents/{request_id}"): Expect(
+        only({LINK_A: 201, LINK_B: 404}, 401), body=pdf
+    ),
+    ("POST", "/api/cases/{case_id}/document-requests"): Expect(
+        case_content(201),
+        body=lambda w, p: {"client_id": w.ids["client_id"], "description": "Proof of address"},
+    ),
+    ("GET", "/api/cases/{case_id}/documents"): Expect(case_content(200)),
+    ("GET", "/api/documents/{document_id}"): Expect(case_content(200)),
+    ("POST", "/api/calendar-feed"): Expect(caseworkers_only(201)),
+    ("DELETE", "/api/calendar-feed"): Expect(caseworkers_only(204)),
 }
 
 
@@ -160,6 +239,25 @@ async def build_world(client: TestClient) -> World:
     booking_b = await book(client, personas[CW_B], case_b, client_b, tomorrow_at(14))
     personas[LINK_A] = link_persona(LINK_A, booking_a)
     personas[LINK_B] = link_persona(LINK_B, booking_b)
+    await add_office_hours(client, personas[CW_A])
+    await add_office_hours(client, personas[CW_B])
+    link_id, _ = await add_share_link(client, personas[CW_A], case_a.id, client_a.id)
+    async with database(client).transaction() as session:
+        request = DocumentRequest(case_id=case_a.id, client_id=client_a.id, description="ID")
+        session.add(request)
+        await session.flush()
+        document = UploadedDocument(
+            request_id=request.id,
+            case_id=case_a.id,
+            media_type="application/pdf",
+            size=9,
+            sha256="0" * 64,
+            path=f"uploads/{case_a.id}/matrix.pdf",
+        )
+        session.add(document)
+    stored = client.server.app[SETTINGS].data_dir / document.path
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(b"%PDF-1.4\n")
     return World(
         personas=personas,
         ids={
@@ -167,9 +265,13 @@ async def build_world(client: TestClient) -> World:
             "client_id": str(client_a.id),
             "booking_id": booking_a["booking"]["id"],
             "user_id": str(personas[CW_A].user_id),
+            "link_id": str(link_id),
+            "request_id": str(request.id),
+            "document_id": str(document.id),
         },
         case_markers=["A-1001", "Alice Alpha", booking_a["booking"]["id"], str(case_a.id)],
         staff_markers=["cw_a", "sup_a"],
+        objects={"case_a": case_a, "client_a": client_a},
     )
 
 
@@ -195,13 +297,19 @@ async def test_every_caller_gets_the_answer_the_rules_give(client: TestClient) -
     failures = []
     # Calls that end sessions go last, so they cannot sign anyone out of the other calls.
     for (method, template), expect in sorted(MATRIX.items(), key=lambda i: i[1].fresh_session):
-        path = template.format(**world.ids)
         for persona_name, wanted in expect.statuses.items():
             persona = world.personas[persona_name]
+            fresh = await expect.fresh(client, world) if expect.fresh else {}
+            if persona_name in fresh:
+                persona = fresh[persona_name]
+            path = template.format(**(world.ids | fresh))
             if expect.fresh_session and persona.cookie:
                 persona = await sign_in(client, persona_name)
             body = expect.body(world, persona_name) if expect.body else None
-            response = await persona.call(client, method, path, json=body)
+            if isinstance(body, bytes):
+                response = await persona.call(client, method, path, data=body)
+            else:
+                response = await persona.call(client, method, path, json=body)
             text = await response.text()
             if response.status != wanted:
                 failures.append(

@@ -157,3 +157,30 @@ async def assignable_caseworker(
     if staff.role is StaffRole.CASEWORKER and caseworker.id != staff.user_id:
         raise Forbidden("A caseworker may assign cases only to themselves.")
     return caseworker
+
+
+def caseworker_scope(principal: Principal) -> ColumnElement[bool]:
+    """A condition on StaffUser: caseworkers whose office hours, booking links and calendar the
+    principal manages (a caseworker their own; a supervisor their team's)."""
+    if not isinstance(principal, StaffPrincipal):
+        return false()
+    if principal.role is StaffRole.CASEWORKER:
+        return StaffUser.id == principal.user_id
+    if principal.role is StaffRole.SUPERVISOR:
+        return (StaffUser.team_id == principal.team_id) & (StaffUser.role == StaffRole.CASEWORKER)
+    return false()
+
+
+def may_change_own_visit(principal: Principal) -> LinkPrincipal:
+    """Only the client's own link reschedules, cancels or uploads; guests' links only join."""
+    if not isinstance(principal, LinkPrincipal):
+        raise NotSignedIn("This page needs a valid visit link.")
+    if principal.role is not ParticipantRole.CLIENT:
+        raise Forbidden("Only the client can change this visit or send documents.")
+    return principal
+
+
+def link_reaches(booking: Booking, case_id: uuid.UUID, client_id: uuid.UUID) -> bool:
+    """Whether a link to `booking` reaches a thing of a case's client (e.g. a document
+    request): the same case and the same client, nothing else."""
+    return booking.case_id == case_id and booking.client_id == client_id

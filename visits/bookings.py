@@ -1,7 +1,10 @@
-"""Creating bookings and the join links that admit people to them.
+"""Creating, moving and cancelling bookings, and the join links that admit people to them.
 
-The scheduler and the live-visit code create bookings only through these functions, so every
-booking gets the same checks and its client link.
+The scheduler and the live-visit code change bookings only through these functions, so every
+booking gets the same checks and its client link. No two active (scheduled or in-progress)
+bookings of one caseworker overlap: the database refuses it (an exclusion constraint on
+PostgreSQL, triggers on SQLite, migration 0002), and `flush_or_conflict` turns that refusal
+into a 409 for whoever lost the race.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db import utcnow
-from visits.errors import InvalidInput, NotFound
+from visits.errors import Conflict, InvalidInput, NotFound
 from visits.models import (
     AccessToken,
     Booking,
     BookingKind,
+    BookingStatus,
     Case,
     ParticipantRole,
     case_clients,
@@ -27,6 +32,12 @@ from visits.models import (
 from visits.security import new_token, token_hash
 
 MAX_VISIT_LENGTH = timedelta(hours=8)
+# Named by migration 0002 on both engines: the PostgreSQL exclusion constraint and the message
+# the SQLite triggers raise.
+OVERLAP_CONSTRAINT = "ex_bookings_no_overlap"
+TIME_TAKEN = (
+    "That time was just taken: the caseworker already has a visit then. Please pick another time."
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,7 @@ class IssuedLink:
     link: AccessToken
 
     def path(self) -> str:
-        return f"/join/{self.token}"
+        return f"/v/{self.token}"
 
 
 def check_time_zone(name: str) -> ZoneInfo:
@@ -64,16 +75,32 @@ async def check_client_of_case(session: AsyncSession, case: Case, client_id: uui
         raise NotFound(f"Client {client_id} is not on case {case.case_number}.")
 
 
+async def flush_or_conflict(session: AsyncSession) -> None:
+    """Write pending changes; a booking overlapping another of its caseworker is a Conflict."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if OVERLAP_CONSTRAINT in str(error.orig):
+            raise Conflict(TIME_TAKEN) from None
+        raise
+
+
 async def issue_link(
     session: AsyncSession,
     booking: Booking,
     role: ParticipantRole,
     display_name: str,
     valid_days_after_visit: int,
+    *,
+    revoke_previous: bool = True,
 ) -> IssuedLink:
-    """A new join link for `booking`; a new client link revokes the previous one."""
+    """A new join link for `booking`; a new client link revokes the previous one.
+
+    Messages sent to the client later (reminders) carry a link of their own, issued with
+    `revoke_previous=False`, so the link the client already has keeps working.
+    """
     now = utcnow()
-    if role is ParticipantRole.CLIENT:
+    if role is ParticipantRole.CLIENT and revoke_previous:
         await session.execute(
             update(AccessToken)
             .where(
@@ -127,8 +154,45 @@ async def create_booking(
         created_by_id=created_by_id,
     )
     session.add(booking)
-    await session.flush()
+    await flush_or_conflict(session)
     link = await issue_link(
         session, booking, ParticipantRole.CLIENT, client_display_name, link_valid_days
     )
     return booking, link
+
+
+def check_changeable(booking: Booking) -> None:
+    """Only a visit that has not started yet can be moved or cancelled."""
+    if booking.status is not BookingStatus.SCHEDULED:
+        raise Conflict(f"This visit is {booking.status.value.replace('_', ' ')}; it cannot change.")
+
+
+async def move_booking(
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    start_at: datetime,
+    end_at: datetime,
+    link_valid_days: int,
+) -> None:
+    """Move a visit to new times. Its links stay valid (their expiry follows the visit) and its
+    SEQUENCE rises, so calendars replace the old invite."""
+    check_changeable(booking)
+    check_visit_times(start_at, end_at)
+    booking.start_at = start_at
+    booking.end_at = end_at
+    booking.sequence += 1
+    await flush_or_conflict(session)
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.booking_id == booking.id, AccessToken.revoked_at.is_(None))
+        .values(expires_at=end_at + timedelta(days=link_valid_days))
+    )
+
+
+async def cancel_booking(session: AsyncSession, booking: Booking) -> None:
+    """Cancel a visit that has not started. Links stay valid so the client can see it."""
+    check_changeable(booking)
+    booking.status = BookingStatus.CANCELLED
+    booking.sequence += 1
+    await session.flush()

@@ -24,8 +24,9 @@ class SchemaOutOfDate(Exception):
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-# Packages whose tables share our metadata; only autogenerate needs them imported.
-MODEL_MODULES = ("visits.models",)
+# Packages whose tables share our metadata (named, not imported: visits depends on no room);
+# only autogenerate needs them imported.
+MODEL_MODULES = ("visits.models", "scheduler.models")
 
 
 def target_metadata() -> MetaData:

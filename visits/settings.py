@@ -63,7 +63,33 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Scheduling (scheduler/): bookings, reminders, notifications, uploads.
+    change_cutoff_minutes: int = Field(
+        120, ge=0, le=10080, description="Clients may reschedule or cancel until this long before."
+    )
+    on_demand_minutes: int = Field(30, ge=5, le=480, description="Length of a visit started now.")
+    reminder_minutes: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [1440, 15],
+        description="Remind clients this many minutes before each visit.",
+    )
+    no_show_minutes: int = Field(
+        15, ge=1, le=480, description="A client not joined this long after the start is a no-show."
+    )
+    sms_webhook_url: str = Field("", description="HTTP endpoint of the SMS gateway; empty: log.")
+    sms_webhook_token: str = Field("", description="Bearer token sent to the SMS gateway.")
+    smtp_host: str = Field("", description="SMTP server for staff email; empty: log.")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = Field("visits@localhost", description="Sender of email and invite organizer.")
+    outbox_max_attempts: int = Field(6, ge=1, le=100)
+    outbox_retry_seconds: float = Field(30.0, gt=0, le=86400)
+    outbox_poll_seconds: float = Field(2.0, gt=0, le=3600)
+    upload_max_mb: int = Field(10, ge=1, le=1024, description="Largest document a client uploads.")
+
     _split = field_validator("ice_host_addresses", "ice_servers", mode="before")(_split_list)
+    _split_minutes = field_validator("reminder_minutes", mode="before")(_split_list)
 
     @field_validator("database_url")
     @classmethod
@@ -91,6 +117,32 @@ class Settings(BaseSettings):
                 raise ValueError(f"{url!r} is not a stun:, turn: or turns: URL")
         return value
 
+    @field_validator("reminder_minutes")
+    @classmethod
+    def _reminder_range(cls, value: list[int]) -> list[int]:
+        for minutes in value:
+            if not 1 <= minutes <= 20160:
+                raise ValueError(f"{minutes} is not between 1 and 20160 minutes (two weeks)")
+        return sorted(set(value), reverse=True)
+
+    @field_validator("sms_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(
+                    "must be an absolute http(s) URL such as https://sms.example.org/send"
+                )
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_address(cls, value: str) -> str:
+        if "@" not in value or any(c in value for c in "\r\n"):
+            raise ValueError("must be an email address such as visits@example.org")
+        return value
+
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:
         # Derived defaults depend on other fields; the model is frozen, hence object.__setattr__.
@@ -101,6 +153,10 @@ class Settings(BaseSettings):
         if not self.base_url:
             object.__setattr__(self, "base_url", f"http://{self.host}:{self.port}")
         return self
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return self.upload_max_mb * 1024 * 1024
 
     @property
     def secure_cookies(self) -> bool:

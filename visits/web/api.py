@@ -8,6 +8,7 @@ answer. The same declarations produce the OpenAPI document, so it always lists e
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,9 @@ from visits.audit import Actor
 from visits.db import Database
 from visits.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
 from visits.settings import Settings
-from visits.web.keys import AUTHENTICATOR, DATABASE, SETTINGS
+from visits.web.keys import AUTHENTICATOR, BOOKING_OBSERVERS, DATABASE, SETTINGS
+
+logger = logging.getLogger(__name__)
 
 BodyT = TypeVar("BodyT", bound=BaseModel | None)
 QueryT = TypeVar("QueryT", bound=BaseModel | None)
@@ -62,6 +65,19 @@ class Call(Generic[BodyT, QueryT]):
     @property
     def actor(self) -> Actor:
         return actor_of(self.request, self.principal)
+
+    async def booking_changed(self, booking_id: uuid.UUID) -> None:
+        """Tell the rooms a booking changed; call after its transaction committed."""
+        await booking_changed(self.request.app, booking_id)
+
+
+async def booking_changed(app: web.Application, booking_id: uuid.UUID) -> None:
+    """Run every booking observer; the change is committed, so a failing one is only logged."""
+    for observer in app[BOOKING_OBSERVERS]:
+        try:
+            await observer(booking_id)
+        except Exception:
+            logger.exception("booking observer %r failed for %s", observer, booking_id)
 
 
 def actor_of(request: web.Request, principal: Principal) -> Actor:

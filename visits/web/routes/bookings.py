@@ -88,6 +88,7 @@ async def book_for_client(call: Call[BookingIn, None]) -> BookingWithLink:
             link_valid_days=call.settings.client_token_days,
         )
         await audit.append(session, call.actor, "booking.create", "booking", booking.id)
+    await call.booking_changed(booking.id)
     return BookingWithLink(
         booking=BookingOut.model_validate(booking), client_link=link_out(call.settings, issued)
     )

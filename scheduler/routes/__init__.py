@@ -1,0 +1,1 @@
+"""The scheduler's API routes; each module's `register(api)` lists its endpoints."""
