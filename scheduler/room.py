@@ -3,7 +3,6 @@ reminder jobs and the notification outbox, plugged into the core app."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,10 +13,11 @@ from scheduler.jobs import JobContext, scheduling
 from scheduler.keys import JOBS
 from scheduler.outbox import Sender, sending
 from scheduler.routes import calendar, documents, office_hours, share_links, visits
+from visits.events import BookingChanged
 from visits.i18n import Translations
 from visits.web.api import Api
 from visits.web.app import static_page
-from visits.web.keys import BOOKING_OBSERVERS, DATABASE, SETTINGS
+from visits.web.keys import DATABASE, EVENTS, SETTINGS
 
 
 def room(app: web.Application, api: Api) -> None:
@@ -30,13 +30,13 @@ def room(app: web.Application, api: Api) -> None:
     ):
         register(api)
     app.router.add_get("/book/{token}", static_page("book.html"))
-    app.router.add_get("/v/{token}", static_page("visit.html"))
+    app.router.add_get("/v/{token}", static_page("portal.html"))
     app.router.add_get("/calendar/{token}.ics", calendar.feed_file)
 
-    async def booking_changed(booking_id: uuid.UUID) -> None:
-        await app[JOBS].planner.sync(booking_id)
+    async def booking_changed(event: BookingChanged) -> None:
+        await app[JOBS].planner.sync(event.booking_id)
 
-    app[BOOKING_OBSERVERS].append(booking_changed)
+    app[EVENTS].subscribe(BookingChanged, booking_changed)
     app.cleanup_ctx.append(_resources)
 
 

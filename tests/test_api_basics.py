@@ -8,7 +8,7 @@ import json
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.databases import POSTGRES_ADMIN_URL
+from tests.databases import ENGINES, POSTGRES_ADMIN_URL
 from tests.world import staff_persona
 from visits.models import StaffRole
 
@@ -42,7 +42,7 @@ async def test_health_reports_a_reachable_database(client: TestClient) -> None:
     assert await response.json() == {"status": "ok", "database": "ok"}
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("database_url", [e for e in ENGINES if e == "postgresql"], indirect=True)
 async def test_health_reports_an_unreachable_database(
     client: TestClient, database_url: str
 ) -> None:

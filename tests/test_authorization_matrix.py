@@ -133,6 +133,7 @@ def pdf(world: World, persona: str) -> bytes:
 MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/healthz"): Expect(only({}, 200)),
     ("GET", "/api/openapi.json"): Expect(only({}, 200)),
+    ("GET", "/api/languages"): Expect(only({}, 200)),
     ("POST", "/api/session"): Expect(
         only({}, 401), body=lambda w, p: {"username": w.unique("nobody"), "password": "wrong-pass"}
     ),

@@ -143,7 +143,7 @@ async def test_bad_revoked_and_off_hours_bookings_are_refused_clearly(client: Te
 
 async def test_booking_and_visit_pages_are_served_with_no_referrer(client: TestClient) -> None:
     """/book/{token} and /v/{token} answer their HTML pages and never leak the link onward."""
-    for path, script in (("/book/abc", "/static/js/book.js"), ("/v/abc", "/static/js/visit.js")):
+    for path, script in (("/book/abc", "/static/js/book.js"), ("/v/abc", "/static/js/portal.js")):
         response = await client.get(path)
         assert response.status == 200
         assert script in await response.text()

@@ -38,6 +38,7 @@ OVERLAP_CONSTRAINT = "ex_bookings_no_overlap"
 TIME_TAKEN = (
     "That time was just taken: the caseworker already has a visit then. Please pick another time."
 )
+KIOSK_LINK_LIFETIME = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -93,19 +94,22 @@ async def issue_link(
     valid_days_after_visit: int,
     *,
     revoke_previous: bool = True,
+    kiosk: bool = False,
 ) -> IssuedLink:
     """A new join link for `booking`; a new client link revokes the previous one.
 
     Messages sent to the client later (reminders) carry a link of their own, issued with
-    `revoke_previous=False`, so the link the client already has keeps working.
+    `revoke_previous=False`, so the link the client already has keeps working. Kiosk links
+    are short-lived, revoke nothing, and are revoked themselves when the visit ends.
     """
     now = utcnow()
-    if role is ParticipantRole.CLIENT and revoke_previous:
+    if role is ParticipantRole.CLIENT and revoke_previous and not kiosk:
         await session.execute(
             update(AccessToken)
             .where(
                 AccessToken.booking_id == booking.id,
                 AccessToken.role == ParticipantRole.CLIENT,
+                AccessToken.kiosk.is_(False),
                 AccessToken.revoked_at.is_(None),
             )
             .values(revoked_at=now)
@@ -116,8 +120,13 @@ async def issue_link(
         booking_id=booking.id,
         role=role,
         display_name=display_name,
+        kiosk=kiosk,
         created_at=now,
-        expires_at=booking.end_at + timedelta(days=valid_days_after_visit),
+        expires_at=(
+            max(now, booking.end_at) + KIOSK_LINK_LIFETIME
+            if kiosk
+            else booking.end_at + timedelta(days=valid_days_after_visit)
+        ),
     )
     session.add(link)
     await session.flush()

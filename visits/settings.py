@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     )
     sign_in_max_failures: int = Field(5, ge=1)
     sign_in_window_minutes: int = Field(15, ge=1)
+    visit_max_participants: int = Field(
+        4, ge=2, le=8, description="People in one visit (caseworker, client, guests)."
+    )
+    visit_empty_grace_seconds: float = Field(
+        60.0, ge=0, description="How long an emptied visit waits for someone to rejoin."
+    )
+    recording_video_fps: int = Field(5, ge=1, le=30)
+    recording_video_width: int = Field(320, ge=64, le=1920)
+    recording_video_height: int = Field(240, ge=48, le=1080)
+    kiosk_pin_max_failures: int = Field(5, ge=1, le=20)
     bootstrap_admin: bool = Field(
         True, description="On a database with no staff, create `admin` and print its password."
     )

@@ -1,8 +1,6 @@
 // Shared by the client pages: the language picker and how a visit's time reads.
 import { language, setLanguage, t, translate } from "./i18n.js";
 
-export const LANGUAGES = ["en", "es"];
-
 export function formatWhen(iso, timeZone) {
   return new Intl.DateTimeFormat(language(), {
     timeZone, weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit",
@@ -20,18 +18,16 @@ export function formatTime(iso, timeZone) {
     .format(new Date(iso));
 }
 
-// Fill the language <select>, switch on change, and re-render with `render`.
-export async function languagePicker(select, preferred, render) {
-  await setLanguage(localStorage.getItem("vv.language") || preferred || "en");
-  for (const code of LANGUAGES) {
-    const option = document.createElement("option");
-    option.value = code;
-    option.textContent = (await (await fetch(`/static/i18n/${code}.json`)).json())["language.name"];
-    select.append(option);
-  }
+// Fill the language <select> with every language we have, switch on change, and re-render
+// with `render`. `remember` keeps the choice for next time (not on shared kiosks).
+export async function languagePicker(select, preferred, render, { remember = true } = {}) {
+  const stored = remember ? localStorage.getItem("vv.language") : null;
+  await setLanguage(stored || preferred || navigator.language || "en");
+  const languages = await (await fetch("/api/languages")).json();
+  select.replaceChildren(...languages.map(({ code, name }) => new Option(name, code)));
   select.value = language();
   select.addEventListener("change", async () => {
-    localStorage.setItem("vv.language", select.value);
+    if (remember) localStorage.setItem("vv.language", select.value);
     await setLanguage(select.value);
     translate();
     render();

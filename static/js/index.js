@@ -3,13 +3,22 @@ import { api, ApiError, setCsrfToken } from "./api.js";
 const signedOut = document.getElementById("signed-out");
 const signedIn = document.getElementById("signed-in");
 
+// After signing in, go back to the page that sent us here (only paths on this site).
+const next = new URLSearchParams(location.search).get("next");
+const safeNext = next && next.startsWith("/") && !next.startsWith("//") ? next : null;
+
 function show(me) {
+  if (me && safeNext) {
+    location.replace(safeNext);
+    return;
+  }
   signedOut.hidden = Boolean(me);
   signedIn.hidden = !me;
   if (me) {
     setCsrfToken(me.csrf_token);
     document.getElementById("who").textContent = me.user.display_name;
     document.getElementById("role").textContent = me.user.role;
+    document.getElementById("console-link").hidden = me.user.role === "admin";
   }
 }
 

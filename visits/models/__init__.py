@@ -10,6 +10,7 @@ from visits.models.cases import (
     Case,
     CaseStatus,
     ParticipantRole,
+    RecordingOutcome,
     case_clients,
 )
 from visits.models.people import Client, StaffRole, StaffUser, Team
@@ -37,6 +38,7 @@ __all__ = [
     "NoteStatus",
     "ParticipantRole",
     "Recording",
+    "RecordingOutcome",
     "RecordingStatus",
     "StaffRole",
     "StaffSession",

@@ -5,8 +5,20 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from visits.db import Base, UTCDateTime, utcnow
@@ -57,6 +69,16 @@ class BookingKind(enum.StrEnum):
     ON_DEMAND = "on_demand"
 
 
+class RecordingOutcome(enum.StrEnum):
+    """What became of a visit's recording, as the visit record states it."""
+
+    NOT_RECORDED = "not_recorded"
+    RECORDING = "recording"
+    RECORDED = "recorded"
+    DECLINED = "declined"  # someone declined consent: (the rest of) the visit went unrecorded
+    INTERRUPTED = "interrupted"  # the server died mid-visit; the files were recovered
+
+
 class Booking(Base):
     """One visit between a caseworker and a client of a case; times in UTC, zone beside them."""
 
@@ -82,6 +104,13 @@ class Booking(Base):
     kind: Mapped[BookingKind] = mapped_column(str_enum(BookingKind), default=BookingKind.SCHEDULED)
     purpose: Mapped[str] = mapped_column(Text, default="")
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recording_status: Mapped[RecordingOutcome] = mapped_column(
+        str_enum(RecordingOutcome), default=RecordingOutcome.NOT_RECORDED
+    )
+    recording_note: Mapped[str] = mapped_column(Text, default="")
+    recording_manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("staff_users.id", ondelete="SET NULL")
     )
@@ -114,6 +143,7 @@ class AccessToken(Base):
     )
     role: Mapped[ParticipantRole] = mapped_column(str_enum(ParticipantRole))
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    kiosk: Mapped[bool] = mapped_column(Boolean, default=False)  # issued at a shared kiosk
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

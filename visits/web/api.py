@@ -22,8 +22,9 @@ from visits.access import Audience, LinkPrincipal, Principal, StaffPrincipal, ad
 from visits.audit import Actor
 from visits.db import Database
 from visits.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
+from visits.events import BookingChanged
 from visits.settings import Settings
-from visits.web.keys import AUTHENTICATOR, BOOKING_OBSERVERS, DATABASE, SETTINGS
+from visits.web.keys import AUTHENTICATOR, DATABASE, EVENTS, SETTINGS
 
 logger = logging.getLogger(__name__)
 
@@ -68,16 +69,7 @@ class Call(Generic[BodyT, QueryT]):
 
     async def booking_changed(self, booking_id: uuid.UUID) -> None:
         """Tell the rooms a booking changed; call after its transaction committed."""
-        await booking_changed(self.request.app, booking_id)
-
-
-async def booking_changed(app: web.Application, booking_id: uuid.UUID) -> None:
-    """Run every booking observer; the change is committed, so a failing one is only logged."""
-    for observer in app[BOOKING_OBSERVERS]:
-        try:
-            await observer(booking_id)
-        except Exception:
-            logger.exception("booking observer %r failed for %s", observer, booking_id)
+        await self.request.app[EVENTS].publish(BookingChanged(booking_id))
 
 
 def actor_of(request: web.Request, principal: Principal) -> Actor:

@@ -9,13 +9,15 @@ from pathlib import Path
 from aiohttp import web
 
 from visits.db import Database
+from visits.events import Events
+from visits.i18n import Translations
 from visits.migrate import ensure_schema
 from visits.security import Passwords
 from visits.settings import Settings
 from visits.web.api import Api
 from visits.web.auth import Authenticator
 from visits.web.errors import json_errors, security_headers
-from visits.web.keys import API, AUTHENTICATOR, BOOKING_OBSERVERS, DATABASE, SETTINGS
+from visits.web.keys import API, AUTHENTICATOR, DATABASE, EVENTS, SETTINGS, TRANSLATIONS
 from visits.web.routes import admin, bookings, cases, session, system
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,8 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
         middlewares=[security_headers, json_errors], client_max_size=MAX_JSON_BODY
     )
     app[SETTINGS] = settings
-    app[BOOKING_OBSERVERS] = []
+    app[EVENTS] = Events()
+    app[TRANSLATIONS] = Translations.load()
     app.cleanup_ctx.append(_database)
 
     api = Api()

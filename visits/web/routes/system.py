@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from visits.access import Audience
 from visits.web.api import Api, Call, json_response
-from visits.web.keys import API
+from visits.web.keys import API, TRANSLATIONS
 from visits.web.openapi import openapi_document
 
 
@@ -24,6 +24,19 @@ async def health(call: Call[None, None]) -> Any:
         database="ok" if reachable else "unreachable",
     )
     return json_response(body.model_dump(), status=200 if reachable else 503)
+
+
+class Language(BaseModel):
+    code: str
+    name: str
+
+
+async def languages(call: Call[None, None]) -> list[Language]:
+    translations = call.request.app[TRANSLATIONS]
+    return [
+        Language(code=code, name=translations.text(code, "language.name"))
+        for code in translations.languages
+    ]
 
 
 async def openapi(call: Call[None, None]) -> dict[str, Any]:
@@ -48,3 +61,11 @@ def register(api: Api) -> None:
         response=dict[str, Any],
         tag="system",
     )(openapi)
+    api.route(
+        "GET",
+        "/api/languages",
+        summary="Languages the client pages are available in",
+        audience=Audience.ANYONE,
+        response=list[Language],
+        tag="system",
+    )(languages)
