@@ -60,7 +60,6 @@ from visits.models import (
     BookingStatus,
     Case,
     Client,
-    Consent,
     ParticipantRole,
     StaffUser,
 )
@@ -435,16 +434,12 @@ class Planner:
 
     async def mark_no_show(self, booking_id: uuid.UUID) -> None:
         async with self.db.transaction() as session:
-            client_joined = exists().where(
-                Consent.booking_id == booking_id,
-                Consent.participant_role == ParticipantRole.CLIENT.value,
-            )
             changed = await session.execute(
                 update(Booking)
                 .where(
                     Booking.id == booking_id,
                     Booking.status == BookingStatus.SCHEDULED,
-                    ~client_joined,
+                    Booking.client_joined_at.is_(None),
                 )
                 .values(status=BookingStatus.NO_SHOW, updated_at=utcnow())
             )

@@ -104,6 +104,7 @@ class Booking(Base):
     kind: Mapped[BookingKind] = mapped_column(str_enum(BookingKind), default=BookingKind.SCHEDULED)
     purpose: Mapped[str] = mapped_column(Text, default="")
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    client_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first arrival
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recording_status: Mapped[RecordingOutcome] = mapped_column(

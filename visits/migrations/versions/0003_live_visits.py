@@ -43,6 +43,9 @@ def upgrade() -> None:
             sa.Column("kiosk", sa.Boolean(), nullable=False, server_default=sa.false())
         )
     with op.batch_alter_table("bookings", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("client_joined_at", visits.db.UTCDateTime(), nullable=True)
+        )
         batch_op.add_column(sa.Column("started_at", visits.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("ended_at", visits.db.UTCDateTime(), nullable=True))
         batch_op.add_column(
@@ -63,6 +66,7 @@ def downgrade() -> None:
         batch_op.drop_column("recording_status")
         batch_op.drop_column("ended_at")
         batch_op.drop_column("started_at")
+        batch_op.drop_column("client_joined_at")
 
     with op.batch_alter_table("access_tokens", schema=None) as batch_op:
         batch_op.drop_column("kiosk")
