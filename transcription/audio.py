@@ -23,7 +23,10 @@ class AudioError(Exception):
 
 
 def load_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Samples of the file's first audio stream, mixed to mono, as float32 in [-1, 1].
+    """Samples of the file's first audio stream, averaged to mono, as float32 in [-1, 1].
+
+    Channels are averaged here rather than by FFmpeg's down-mix matrix, which adds 3 dB when
+    both channels carry the same voice (as a browser's "stereo" microphone track does).
 
     A recording cut short by a crash may end in a damaged packet: what decodes before the
     damage is kept (and logged), since a partial visit is still worth transcribing.
@@ -41,22 +44,28 @@ def load_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         if not container.streams.audio:
             raise AudioError(f"{path}: the file has no audio stream")
         stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        resampler = av.AudioResampler(format="fltp", rate=sample_rate)
         chunks: list[np.ndarray] = []
         try:
             for frame in container.decode(stream):
                 # Recordings may have timestamp jumps (packet loss, restarts); the resampler
                 # rejects non-monotonic pts, and we only need the samples in order.
                 frame.pts = None
-                chunks.extend(out.to_ndarray()[0] for out in resampler.resample(frame))
+                chunks.extend(_mono(out) for out in resampler.resample(frame))
         except av.FFmpegError as error:
             if not chunks:
                 raise AudioError(f"{path}: cannot decode audio ({error})") from error
             logger.warning("%s: decoding stopped early, keeping what was read: %s", path, error)
-        chunks.extend(out.to_ndarray()[0] for out in resampler.resample(None))
+        chunks.extend(_mono(out) for out in resampler.resample(None))
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def _mono(frame: av.AudioFrame) -> np.ndarray:
+    """The mean of a planar frame's channels."""
+    planes = frame.to_ndarray()  # (channels, samples)
+    return planes[0] if len(planes) == 1 else planes.mean(axis=0, dtype=np.float32)
 
 
 def duration_of(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:

@@ -85,6 +85,8 @@ def read_ctranslate2_model(model_bin: Path) -> CTranslate2Model:
             shape = tuple(take("I") for _ in range(take("B")))
             dtype = _DTYPES[take("B")]
             size = take("I")
+            if offset + size > len(data):
+                raise ValueError(f"{model_bin}: not a CTranslate2 model file (truncated)")
             raw = data[offset : offset + size]
             offset += size
             variables[name] = _to_array(raw, dtype, shape)
