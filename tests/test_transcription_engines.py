@@ -120,6 +120,16 @@ def test_silence_and_noise_produce_no_text(
 
 
 @pytest.mark.parametrize("engine_name", ENGINE_NAMES)
+def test_empty_recording_gives_an_empty_transcription(
+    engines: dict[str, Engine], tmp_path: Path, engine_name: str
+) -> None:
+    """A valid file with no samples (a visit that never got audio) is no text, not an error."""
+    audio = speech.wav_file(speech.silence(0), tmp_path / "empty.wav")
+    result = engines[engine_name].transcribe(audio)
+    assert (result.text, result.segments, result.duration) == ("", (), 0.0)
+
+
+@pytest.mark.parametrize("engine_name", ENGINE_NAMES)
 def test_speech_after_a_long_silence_keeps_its_place_in_the_file(
     engines: dict[str, Engine], tmp_path: Path, engine_name: str
 ) -> None:

@@ -132,8 +132,8 @@ def default_cache_dir() -> Path:
 
 
 def confidence(avg_logprob: float) -> float:
-    """Map Whisper's average token log-probability to 0..1."""
-    return min(1.0, max(0.0, math.exp(avg_logprob)))
+    """Map Whisper's average token log-probability to 0..1 (4 decimals are plenty)."""
+    return round(min(1.0, max(0.0, math.exp(avg_logprob))), 4)
 
 
 def is_silent_segment(text: str, no_speech_prob: float, avg_logprob: float) -> bool:
