@@ -13,11 +13,13 @@ import pytest
 
 from tests import speech
 from transcription.audio import load_audio
+from transcription.checkpoint import convert_ctranslate2_to_openai
 from transcription.engine import (
     ENGINE_NAMES,
     Engine,
     EngineUnavailable,
     Transcription,
+    bundled_model_dir,
     load_engine,
 )
 from transcription.samples import SAMPLES, sample
@@ -169,6 +171,17 @@ def test_missing_openai_whisper_checkpoint_is_reported_with_its_path(tmp_path: P
         load_engine("openai-whisper", str(missing))
 
 
+@pytest.mark.parametrize("content", [b"hello\n", b"PK\x03\x04" + bytes(2000)])
+def test_corrupt_openai_whisper_checkpoint_is_unavailable_not_a_crash(
+    tmp_path: Path, content: bytes
+) -> None:
+    """A file that is not a checkpoint gives EngineUnavailable naming it."""
+    bogus = tmp_path / "model.pt"
+    bogus.write_bytes(content)
+    with pytest.raises(EngineUnavailable, match=re.escape(f"{bogus} is not a loadable")):
+        load_engine("openai-whisper", str(bogus))
+
+
 def test_uncached_openai_whisper_model_name_is_never_downloaded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,6 +190,20 @@ def test_uncached_openai_whisper_model_name_is_never_downloaded(
     expected = tmp_path / "whisper" / "base.en.pt"
     with pytest.raises(EngineUnavailable, match=re.escape(f"not cached at {expected}")):
         load_engine("openai-whisper", "base.en")
+
+
+def test_cached_openai_whisper_model_name_loads_from_the_local_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model name whose file is already in openai-whisper's cache is used, offline."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "whisper").mkdir()
+    convert_ctranslate2_to_openai(bundled_model_dir(), tmp_path / "whisper" / "tiny.en.pt")
+    engine = load_engine("openai-whisper", "tiny.en")
+    clip = sample("client_closing")
+    result = engine.transcribe(clip.path)
+    assert result.model == "tiny.en"
+    assert word_error_rate(clip.text, result.text) <= 0.1
 
 
 def test_unknown_engine_lists_the_known_ones() -> None:

@@ -10,6 +10,7 @@ import base64
 import gzip
 import logging
 import os
+import pickle
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,16 @@ from transcription.engine import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT_NAME = "whisper-tiny.en.pt"
+# What torch.load and load_state_dict raise for a file that is not a usable checkpoint.
+_LOAD_ERRORS = (
+    pickle.UnpicklingError,
+    EOFError,
+    RuntimeError,
+    LookupError,
+    TypeError,
+    ValueError,
+    OSError,
+)
 
 
 def default_checkpoint(cache_dir: Path | None = None) -> Path:
@@ -174,9 +185,12 @@ def _load(whisper: Any, torch: Any, checkpoint: Path, heads: list[list[int]] | b
         dims = whisper.model.ModelDimensions(**data["dims"])
         model = whisper.model.Whisper(dims)
         model.load_state_dict(data["model_state_dict"])
-    except (RuntimeError, KeyError, TypeError, ValueError, OSError) as error:
+    except _LOAD_ERRORS as error:
+        # torch's messages run to several lines of advice; the start says what went wrong.
+        reason = (str(error).strip().splitlines() or [""])[0][:120]
         raise EngineUnavailable(
-            f"cannot load openai-whisper checkpoint {checkpoint}: {error}"
+            f"{checkpoint} is not a loadable openai-whisper checkpoint "
+            f"({type(error).__name__}: {reason}); make one with `run.py whisper-checkpoint`"
         ) from error
     heads = heads if heads is not None else data.get("alignment_heads")
     if isinstance(heads, list):

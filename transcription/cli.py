@@ -102,5 +102,6 @@ def run_whisper_checkpoint(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    """Report on one line (library messages can span several) and return the error status."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
     return EXIT_ERROR
