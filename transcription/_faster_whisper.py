@@ -28,7 +28,8 @@ from transcription.engine import (
 logger = logging.getLogger(__name__)
 
 # faster-whisper fetches from the Hugging Face hub whatever a model directory lacks (a model
-# *name* instead of a directory, or tokenizer.json); we never download, so we insist on both.
+# *name* instead of a directory, or tokenizer.json); we never download, so a model must be a
+# directory holding all of these.
 REQUIRED_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 
 
