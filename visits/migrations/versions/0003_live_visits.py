@@ -43,9 +43,7 @@ def upgrade() -> None:
             sa.Column("kiosk", sa.Boolean(), nullable=False, server_default=sa.false())
         )
     with op.batch_alter_table("bookings", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("client_joined_at", visits.db.UTCDateTime(), nullable=True)
-        )
+        batch_op.add_column(sa.Column("client_joined_at", visits.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("started_at", visits.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("ended_at", visits.db.UTCDateTime(), nullable=True))
         batch_op.add_column(
