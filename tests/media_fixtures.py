@@ -293,7 +293,7 @@ async def _stdin_lines() -> AsyncIterator[str]:
 
 
 async def _run_recorder(directory: Path, video: bool) -> None:
-    """Answer one offer and record the offerer as participant `p1` until stdin closes."""
+    """Answer one offer and record the offerer as `p1` until stdin closes ("pause"/"resume")."""
     options = VideoRecordingOptions(enabled=video)
     recorder = VisitRecorder(directory, options)
     pc = make_peer_connection(LOOPBACK_ICE)
@@ -305,8 +305,12 @@ async def _run_recorder(directory: Path, video: bool) -> None:
         _emit(sdp=pc.localDescription.sdp, type=pc.localDescription.type)
         await wait_connected(pc)
         _emit(event="connected", at=time.time())
-        async for _ in lines:
-            pass
+        async for line in lines:
+            if line.strip() == "pause":
+                recorder.pause()
+            elif line.strip() == "resume":
+                recorder.resume()
+            _emit(event=line.strip(), at=time.time())
     finally:
         manifest = await recorder.close()
         await pc.close()

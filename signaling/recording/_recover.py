@@ -29,7 +29,8 @@ def recover_recording(directory: Path) -> RecordingManifest:
 
     A partial file (its sidecar has no end) is remuxed: every packet that can still be read goes
     into a fresh, properly finalized file that replaces it. Durations come from the repaired
-    files; a pause still open at the crash is closed at the end of the file. Safe to run twice.
+    files; a pause still open at the crash is closed at the end of the file. Safe to run twice:
+    the second run repairs nothing and still reports interrupted=True.
     """
     interrupted = not (directory / MANIFEST_NAME).exists()
     sidecars: list[TrackSidecar] = []
@@ -44,6 +45,7 @@ def recover_recording(directory: Path) -> RecordingManifest:
             interrupted = True
             _recover_track(directory, sidecar)
             write_json_atomic(sidecar_path, sidecar.to_json())
+        interrupted = interrupted or sidecar.recovered
         sidecars.append(sidecar)
     manifest = build_manifest(sidecars, interrupted=interrupted, ended_at=None)
     write_json_atomic(directory / MANIFEST_NAME, manifest.to_json())
@@ -56,13 +58,13 @@ def _recover_track(directory: Path, sidecar: TrackSidecar) -> None:
     try:
         if path.exists() and path.stat().st_size > 0:
             remux_readable_part(path)
-            duration = media_duration(path)
+            duration = round(media_duration(path), 3)
         else:
             sidecar.error = "no media was written before the process died"
     except (av.error.FFmpegError, OSError) as exc:
         logger.error("cannot repair %s: %r", path, exc)
         sidecar.error = f"repair failed: {exc!r}"
-    sidecar.duration = round(duration, 3)
+    sidecar.duration = duration
     sidecar.ended_at = sidecar.started_at + duration
     sidecar.paused = [
         PausedInterval(p.start, p.end if p.end is not None else max(duration, p.start))

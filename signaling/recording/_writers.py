@@ -2,8 +2,8 @@
 
 Both formats stay readable when the process is killed mid-write, which an MP4 does not (its index
 is written at the end, DESIGN.md "Finalizing"):
-- audio: Ogg/Opus, mono 48 kHz; an Ogg page at least every 0.5 s and the I/O buffer flushed
-  after each packet, so a SIGKILL loses about the last half second.
+- audio: Ogg/Opus, mono 48 kHz; an Ogg page every 0.25 s and the I/O buffer flushed after
+  each packet, so a SIGKILL loses at most about the last half second.
 - video: WebM/VP8 (default) or Matroska/H.264 at a reduced rate and size; a cluster at least
   every second and the I/O buffer flushed after each packet.
 """
@@ -76,7 +76,9 @@ class OpusFileWriter:
             str(path),
             "w",
             format="ogg",
-            container_options={"page_duration": "500000", "flush_packets": "1"},
+            # libavformat's Ogg muxer holds back the last complete page (to mark the real
+            # last page end-of-stream), so a kill loses up to two pages: 2 x 0.25 s.
+            container_options={"page_duration": "250000", "flush_packets": "1"},
         )
         stream: AudioStream = self._container.add_stream("libopus", rate=AUDIO_RATE, layout="mono")
         stream.bit_rate = bit_rate
