@@ -246,6 +246,10 @@ async def relayed_visit(
         for party in parties:
             for track in party.tracks:
                 party.client.addTrack(track)
+            for kind in {"audio", "video"} - {t.kind for t in party.tracks}:
+                # No camera (or microphone) still means receiving the others' (a browser does
+                # the same), and keeps the one offer/answer enough for everyone's tracks.
+                party.client.addTransceiver(kind, direction="recvonly")
             party.client.on("track", lambda t, p=party: p.received.append(FrameCounter(t)))
             party.server.on("track", lambda t, p=party: on_server_track(p, t))
             party.server.on("connectionstatechange", lambda p=party: on_server_state(p))
