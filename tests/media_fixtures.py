@@ -85,7 +85,11 @@ class PatternVideoTrack(MediaStreamTrack):
     kind = "video"
 
     def __init__(
-        self, *, color: tuple[int, int, int] = (200, 40, 40), fps: int = 20, size=(640, 480)
+        self,
+        *,
+        color: tuple[int, int, int] = (200, 40, 40),
+        fps: int = 20,
+        size: tuple[int, int] = (640, 480),
     ) -> None:
         super().__init__()
         self._fps = fps

@@ -217,8 +217,17 @@ class TrackRecorder:
     # -- worker thread side --------------------------------------------------------------------
 
     def _run(self) -> None:
+        worker = _Worker(
+            self._queue,
+            directory=self._directory,
+            stem=self._stem,
+            kind=self.kind,
+            participant_id=self._participant_id,
+            role=self._role,
+            video=self._video,
+        )
         try:
-            self._result.set_result(_Worker(self).run())
+            self._result.set_result(worker.run())
         except BaseException as exc:
             logger.exception("%s: recording worker failed", self._stem)
             self._result.set_exception(exc)
@@ -227,14 +236,25 @@ class TrackRecorder:
 class _Worker:
     """State only the worker thread touches: the writer, the audio timeline, the sidecar."""
 
-    def __init__(self, owner: TrackRecorder) -> None:
-        self._owner = owner
-        self._queue = owner._queue
-        self._kind = owner.kind
-        self._directory = owner._directory
-        suffix = AUDIO_SUFFIX if self._kind == "audio" else owner._video.suffix
-        self._file = owner._stem + suffix
-        self._sidecar_path = owner._directory / (owner._stem + SIDECAR_SUFFIX)
+    def __init__(
+        self,
+        items: queue.Queue[_Item],
+        *,
+        directory: Path,
+        stem: str,
+        kind: Kind,
+        participant_id: str,
+        role: str,
+        video: VideoRecordingOptions,
+    ) -> None:
+        self._queue = items
+        self._kind = kind
+        self._directory = directory
+        self._participant_id = participant_id
+        self._role = role
+        self._video_options = video
+        self._file = stem + (AUDIO_SUFFIX if kind == "audio" else video.suffix)
+        self._sidecar_path = directory / (stem + SIDECAR_SUFFIX)
         self._audio_timeline = AudioTimeline(AUDIO_RATE)
         self._audio: OpusFileWriter | None = None
         self._video: VideoFileWriter | None = None
@@ -257,16 +277,15 @@ class _Worker:
         match item:
             case _Start(started_at=started_at, paused=paused):
                 path = self._directory / self._file
-                owner = self._owner
                 if self._kind == "audio":
                     self._audio = OpusFileWriter(path)
                     codec = AUDIO_CODEC
                 else:
-                    self._video = VideoFileWriter(path, owner._video)
-                    codec = owner._video.codec
+                    self._video = VideoFileWriter(path, self._video_options)
+                    codec = self._video_options.codec
                 self._sidecar = TrackSidecar(
-                    participant_id=owner._participant_id,
-                    role=owner._role,
+                    participant_id=self._participant_id,
+                    role=self._role,
                     kind=self._kind,
                     codec=codec,
                     file=self._file,
