@@ -17,7 +17,13 @@ import logging
 from typing import Any, NamedTuple
 
 from aioice import Candidate
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.rtcicetransport import RTCIceTransport
 
 logger = logging.getLogger(__name__)
@@ -59,12 +65,20 @@ class IceConfig(NamedTuple):
         return self
 
     def to_rtc_configuration(self) -> RTCConfiguration:
-        """aiortc configuration; an explicit (possibly empty) list so no default STUN is asked."""
+        """aiortc configuration; an explicit (possibly empty) list so no default STUN is asked.
+
+        MAX_BUNDLE: under aiortc's default BALANCED policy, answering a BUNDLE offer leaves every
+        second same-kind transceiver on a transport that is then discarded (its `_bundled` flag
+        is set at creation, so RTCPeerConnection.setRemoteDescription never moves it onto the
+        primary transport): a relay slot after the first never connected. All media of a visit
+        share one transport anyway.
+        """
         return RTCConfiguration(
+            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
             iceServers=[
                 RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
                 for s in self.ice_servers
-            ]
+            ],
         )
 
     def to_browser_config(self) -> dict[str, Any]:

@@ -134,6 +134,12 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/healthz"): Expect(only({}, 200)),
     ("GET", "/api/openapi.json"): Expect(only({}, 200)),
     ("GET", "/api/languages"): Expect(only({}, 200)),
+    ("GET", "/api/visits/today"): Expect(case_content(200) | {CW_B: 200, SUP_B: 200}),
+    ("GET", "/api/bookings/{booking_id}/live"): Expect(case_content(200)),
+    ("POST", "/api/bookings/{booking_id}/kiosk-code"): Expect(case_content(201)),
+    ("POST", "/api/kiosk/sign-in"): Expect(
+        only({}, 401), body=lambda w, p: {"code": "000000", "pin": "000000"}
+    ),
     ("POST", "/api/session"): Expect(
         only({}, 401), body=lambda w, p: {"username": w.unique("nobody"), "password": "wrong-pass"}
     ),
