@@ -120,7 +120,8 @@ async def sign_in(
 
 
 async def revoke_kiosk_links(session: AsyncSession, booking_id: uuid.UUID) -> None:
-    """After a visit, nothing a kiosk held can reach it again."""
+    """After a visit, nothing a kiosk held can reach it again. (The code itself stays: it
+    admits nobody once the visit is over, and a client who left the lobby may come back.)"""
     await session.execute(
         update(AccessToken)
         .where(
@@ -130,4 +131,3 @@ async def revoke_kiosk_links(session: AsyncSession, booking_id: uuid.UUID) -> No
         )
         .values(revoked_at=utcnow())
     )
-    await session.execute(delete(KioskCode).where(KioskCode.booking_id == booking_id))

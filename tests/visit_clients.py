@@ -45,10 +45,15 @@ class VisitParticipant:
         self.connected_at: float | None = None
         self.left_at: float | None = None
 
-    async def join(self) -> dict[str, Any]:
-        headers = {"Cookie": f"vv_session={self.cookie}"} if self.cookie else {}
+    async def connect(self, **headers: str) -> None:
+        """Open the WebSocket without saying hello yet."""
+        if self.cookie:
+            headers["Cookie"] = f"vv_session={self.cookie}"
         ws_url = self.base_url.replace("http", "ws", 1) + "/ws/visit"
         self.ws = await self.http.ws_connect(ws_url, headers=headers)
+
+    async def join(self) -> dict[str, Any]:
+        await self.connect()
         await self.send(type="hello", **self.hello)
         self.welcome = await self.expect("welcome")
         return self.welcome

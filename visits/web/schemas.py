@@ -13,6 +13,7 @@ from visits.models import (
     BookingStatus,
     CaseStatus,
     ParticipantRole,
+    RecordingOutcome,
     StaffRole,
 )
 
@@ -81,6 +82,10 @@ class BookingOut(Out):
     kind: BookingKind
     purpose: str
     sequence: int
+    started_at: datetime | None
+    ended_at: datetime | None
+    recording_status: RecordingOutcome
+    recording_note: str
 
 
 class LinkOut(BaseModel):
