@@ -84,6 +84,7 @@ class Transcript(Base):
     status: Mapped[str] = mapped_column(String(24), default="pending")
     engine: Mapped[str] = mapped_column(String(40), default="")
     model: Mapped[str] = mapped_column(String(200), default="")
+    versions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     text: Mapped[str] = mapped_column(Text, default="")
     segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     sha256: Mapped[str | None] = mapped_column(String(64))
