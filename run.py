@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     visits.cli.register(commands, build_app)
-    transcription.cli.register(commands)
+    transcription.cli.register(commands, build_app)
     return parser
 
 

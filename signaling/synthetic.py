@@ -130,6 +130,8 @@ class VisitParticipant:
         self.hello = hello
         self.cookie = cookie
         self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._reader: asyncio.Future[None] | None = None
         self.welcome: dict[str, Any] = {}
         self.seen: list[dict[str, Any]] = []
         self._unread: list[dict[str, Any]] = []
@@ -146,6 +148,15 @@ class VisitParticipant:
             headers["Cookie"] = f"vv_session={self.cookie}"
         ws_url = self.base_url.replace("http", "ws", 1) + "/ws/visit"
         self.ws = await self.http.ws_connect(ws_url, headers=headers)
+        self._reader = asyncio.ensure_future(self._read(self.ws))
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Keep reading, as a browser does, so pings are answered even while nobody asks for
+        a message (the server drops a socket that misses its heartbeat)."""
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self._inbox.put_nowait(message.json())
+        self._inbox.put_nowait(None)
 
     async def join(self) -> dict[str, Any]:
         await self.connect()
@@ -165,10 +176,10 @@ class VisitParticipant:
         if self._unread:
             return self._unread.pop(0)
         assert self.ws is not None
-        message = await self.ws.receive(timeout=timeout)
-        if message.type != aiohttp.WSMsgType.TEXT:
-            raise ConnectionError(f"socket closed: {message.type}")
-        data: dict[str, Any] = message.json()
+        data = await asyncio.wait_for(self._inbox.get(), timeout)
+        if data is None:
+            self._inbox.put_nowait(None)
+            raise ConnectionError("socket closed")
         self.seen.append(data)
         return data
 
@@ -255,6 +266,8 @@ class VisitParticipant:
             await self.pc.close()
         if self.ws is not None and not self.ws.closed:
             await self.ws.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
 
     @property
     def connected_seconds(self) -> float:

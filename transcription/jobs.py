@@ -88,10 +88,11 @@ class TranscriptionQueue:
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
-        self._pool.shutdown(wait=False, cancel_futures=True)
         # A track may take minutes; a stopping server does not wait for it. (Python 3.14 has
         # ProcessPoolExecutor.terminate_workers for this.)
-        for process in list(getattr(self._pool, "_processes", {}).values()):
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
             process.terminate()
             process.join(timeout=5)
 

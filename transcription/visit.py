@@ -10,13 +10,20 @@ import functools
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from transcription.engine import Engine, Segment, Transcription, load_engine
+import numpy as np
+from faster_whisper.vad import get_speech_timestamps
+
+from transcription._vad import vad_options
+from transcription.audio import SAMPLE_RATE, duration_of, load_audio
+from transcription.engine import Engine, Segment, Transcription, join_segments, load_engine
 
 WORKER_NICENESS = 10
+TURN_GAP_SECONDS = 1.5
+TURN_PAD_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,46 @@ def _engine(name: str, model: str | None, threads: int) -> Engine:
 
 
 def transcribe_track(name: str, model: str | None, threads: int, path: Path) -> Transcription:
-    """Run in a worker process: the track's speech, times from the start of its file."""
-    return _engine(name, model, threads).transcribe(path)
+    """Run in a worker process: the track's speech, times from the start of its file.
+
+    Each turn (speech between pauses of at least TURN_GAP_SECONDS) is decoded on its own.
+    Decoding the whole track would let Whisper run one segment across a pause in which the
+    other person spoke, and the merged transcript would put their answer after it.
+    """
+    engine = _engine(name, model, threads)
+    samples = load_audio(path)
+    segments: list[Segment] = []
+    language = "en"
+    for start, end in turns(samples):
+        heard = engine.transcribe_samples(samples[start:end])
+        shift = start / SAMPLE_RATE
+        language = heard.language
+        segments.extend(
+            replace(segment, start=segment.start + shift, end=segment.end + shift)
+            for segment in heard.segments
+        )
+    return Transcription(
+        segments=tuple(segments),
+        text=join_segments(tuple(segments)),
+        language=language,
+        engine=engine.name,
+        model=engine.model,
+        engine_version=getattr(engine, "version", ""),
+        duration=duration_of(samples),
+    )
+
+
+def turns(samples: np.ndarray) -> list[tuple[int, int]]:
+    """Sample ranges of the track's turns: voice activity grouped across short pauses."""
+    chunks = get_speech_timestamps(samples, vad_options(), sampling_rate=SAMPLE_RATE)
+    gap, pad = round(TURN_GAP_SECONDS * SAMPLE_RATE), round(TURN_PAD_SECONDS * SAMPLE_RATE)
+    ranges: list[list[int]] = []
+    for chunk in chunks:
+        if ranges and chunk["start"] - ranges[-1][1] < gap:
+            ranges[-1][1] = chunk["end"]
+        else:
+            ranges.append([chunk["start"], chunk["end"]])
+    return [(max(0, start - pad), min(len(samples), end + pad)) for start, end in ranges]
 
 
 def merge(tracks: list[tuple[Track, Transcription]]) -> list[dict[str, Any]]:
