@@ -56,6 +56,7 @@ class TranscriptionQueue:
         )
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._busy = False  # a job's tracks are in the pool
 
     async def start(self) -> None:
         """Queue again what a stopped server left running, then start working."""
@@ -88,6 +89,9 @@ class TranscriptionQueue:
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
+        if not self._busy:
+            await asyncio.to_thread(self._pool.shutdown)
+            return
         # A track may take minutes; a stopping server does not wait for it. (Python 3.14 has
         # ProcessPoolExecutor.terminate_workers for this.)
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
@@ -105,6 +109,7 @@ class TranscriptionQueue:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=poll)
                 continue
+            self._busy = True
             try:
                 await self._run(job_id)
             except asyncio.CancelledError:
@@ -112,6 +117,7 @@ class TranscriptionQueue:
             except Exception as error:
                 logger.warning("transcription job %s failed: %s", job_id, error)
                 await self._failed(job_id, error)
+            self._busy = False
 
     async def _claim(self) -> uuid.UUID | None:
         async with self.db.transaction() as session:
