@@ -12,6 +12,7 @@ from visits.db import Database
 from visits.events import Events
 from visits.i18n import Translations
 from visits.migrate import ensure_schema
+from visits.notes import routes as notes
 from visits.security import Passwords
 from visits.settings import Settings
 from visits.web.api import Api
@@ -55,6 +56,7 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
         admin.register,
         cases.register,
         bookings.register,
+        notes.register,
     ):
         register(api)
     for room in rooms:
