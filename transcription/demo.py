@@ -40,6 +40,7 @@ from visits.models import (
     Transcript,
     VisitNote,
 )
+from visits.notes.export import as_text, note_dict
 from visits.security import Passwords
 from visits.settings import Settings, load_settings
 from visits.web.keys import DATABASE
@@ -178,10 +179,12 @@ async def wait_for_note(db: Database, booking_id: uuid.UUID, within: float) -> d
                 )
                 assert transcript is not None
                 assert note is not None
+                data = note_dict(note, [], {})
                 return {
                     "visit_id": str(booking_id),
                     "transcript": {"segments": transcript.segments, "text": transcript.text},
-                    "note": {"id": str(note.id), "status": note.status.value, "body": note.body},
+                    "note": data,
+                    "note_text": as_text(data),
                 }
         await asyncio.sleep(0.5)
     raise TimeoutError("the draft note was not ready in time")
