@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import fractions
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -132,6 +133,7 @@ class VisitParticipant:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._reader: asyncio.Future[None] | None = None
+        self._on_frame: Callable[[str, Any], None] | None = None
         self.welcome: dict[str, Any] = {}
         self.seen: list[dict[str, Any]] = []
         self._unread: list[dict[str, Any]] = []
@@ -213,15 +215,28 @@ class VisitParticipant:
         )
         return [p for p in message["participants"] if not p["admitted"]]
 
-    async def connect_media(self, speech: np.ndarray | None, *, video: bool = True) -> None:
-        """Offer our audio (and video) plus receive slots; wait for the answer and ICE."""
+    async def connect_media(
+        self,
+        speech: np.ndarray | None,
+        *,
+        video: bool | MediaStreamTrack = True,
+        on_frame: Callable[[str, Any], None] | None = None,
+    ) -> None:
+        """Offer our audio (and video) plus receive slots; wait for the answer and ICE.
+
+        `video` is False for an audio-only visit, or the track to send instead of a small test
+        pattern; `on_frame(kind, frame)` sees every frame received from the others.
+        """
         pc = make_peer_connection(LOOPBACK_ICE)
         self.pc = pc
+        self._on_frame = on_frame
         self.audio = PcmAudioTrack(speech if speech is not None else np.zeros(48000, np.int16))
         pc.addTransceiver(self.audio, direction="sendonly")
-        if video:
+        if video is True:
             # Modest video: clients and server share one process (and 2 cores) in tests.
-            pc.addTransceiver(PatternVideoTrack(fps=10, size=(320, 240)), direction="sendonly")
+            video = PatternVideoTrack(fps=10, size=(320, 240))
+        if video:
+            pc.addTransceiver(video, direction="sendonly")
         for _ in range(self.welcome["max_remote"]):
             pc.addTransceiver("audio", direction="recvonly")
             pc.addTransceiver("video", direction="recvonly")
@@ -248,8 +263,10 @@ class VisitParticipant:
     async def _consume(self, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
             while True:
-                await track.recv()
+                frame = await track.recv()
                 self.received[track.kind] += 1
+                if self._on_frame is not None:
+                    self._on_frame(track.kind, frame)
 
     async def leave(self) -> None:
         """Hang up: say so, then close the peer and the socket."""
