@@ -12,7 +12,7 @@ from aiohttp import web
 from scheduler.jobs import JobContext, scheduling
 from scheduler.keys import JOBS
 from scheduler.outbox import Sender, sending
-from scheduler.routes import calendar, documents, office_hours, share_links, visits
+from scheduler.routes import calendar, documents, office_hours, reminders, share_links, visits
 from visits.events import BookingChanged
 from visits.i18n import Translations
 from visits.web.api import Api
@@ -27,6 +27,7 @@ def room(app: web.Application, api: Api) -> None:
         visits.register,
         documents.register,
         calendar.register,
+        reminders.register,
     ):
         register(api)
     app.router.add_get("/book/{token}", static_page("book.html"))

@@ -276,6 +276,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/api/bookings/{booking_id}/transcript"): Expect(case_content(200)),
     ("GET", "/api/bookings/{booking_id}/note"): Expect(case_content(200)),
     ("GET", "/api/cases/{case_id}/notes"): Expect(case_content(200)),
+    ("GET", "/api/cases/{case_id}/timeline"): Expect(case_content(200)),
+    ("GET", "/api/cases/{case_id}/messages"): Expect(case_content(200)),
     ("PUT", "/api/notes/{note_id}"): Expect(
         note_authors(200), body=lambda w, p: {"summary": "Talked about housing."}
     ),

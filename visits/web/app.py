@@ -19,7 +19,7 @@ from visits.web.api import Api
 from visits.web.auth import Authenticator
 from visits.web.errors import json_errors, security_headers
 from visits.web.keys import API, AUTHENTICATOR, DATABASE, EVENTS, SETTINGS, TRANSLATIONS
-from visits.web.routes import admin, bookings, cases, session, system
+from visits.web.routes import admin, bookings, cases, session, system, timeline
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
         cases.register,
         bookings.register,
         notes.register,
+        timeline.register,
     ):
         register(api)
     for room in rooms:
