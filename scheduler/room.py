@@ -32,6 +32,7 @@ def room(app: web.Application, api: Api) -> None:
         register(api)
     app.router.add_get("/book/{token}", static_page("book.html"))
     app.router.add_get("/v/{token}", static_page("portal.html"))
+    app.router.add_get("/office-hours", static_page("office-hours.html"))
     app.router.add_get("/calendar/{token}.ics", calendar.feed_file)
 
     async def booking_changed(event: BookingChanged) -> None:

@@ -65,6 +65,10 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
     api.install(app)
 
     app.router.add_get("/", static_page("index.html"))
+    app.router.add_get("/workspace", static_page("workspace.html"))
+    app.router.add_get("/cases/{case_id}", static_page("case.html"))
+    app.router.add_get("/visits/{booking_id}/note", static_page("note.html"))
+    app.router.add_get("/admin", static_page("admin.html"))
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     return app
 
