@@ -77,12 +77,15 @@ function todayItem(v) {
     waiting.textContent = `${v.waiting} waiting`;
     item.append(waiting);
   }
-  if (OPENABLE.has(v.status)) {
-    const open = button(
-      openBooking === v.booking_id ? "Open now" : "Open visit",
-      () => openVisit(v).catch(showError),
-      { label: `Open the visit with ${v.client_name} at ${time(v.start_at)}` },
-    );
+  if (openBooking === v.booking_id) {
+    const open = document.createElement("strong");
+    open.textContent = "Open above";
+    item.append(open);
+  } else if (OPENABLE.has(v.status)) {
+    const open = button("Open visit", () => openVisit(v).catch(showError), {
+      label: `Open the visit with ${v.client_name} at ${time(v.start_at)}`,
+    });
+    // One visit at a time: end (or leave) the open one first.
     open.disabled = openBooking !== null;
     item.append(open);
   }
