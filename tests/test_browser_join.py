@@ -119,3 +119,58 @@ async def expect_remote_video_playing(page: Page) -> None:
         "() => { const v = document.querySelector('#remotes video');"
         " return v && v.videoWidth > 0 && v.currentTime > 0.5; }"
     )
+
+
+async def test_a_broken_link_says_so_in_the_clients_language(site: TestClient) -> None:
+    """A link that is not (or no longer) valid ends at a plain message, in Spanish for a
+    Spanish browser, instead of a device check that never finishes."""
+    await live_booking(site)
+    log = PageLog()
+    async with chromium(locale="es-MX") as browser:
+        page = log.watch(await browser.new_page())
+        await page.goto(f"{site.make_url('')}/v/not-a-real-token/join")
+        await expect(page.get_by_role("alert")).to_have_text(
+            "Este enlace de visita no funciona o ha vencido. Contacte a su trabajador social."
+        )
+        await expect(page.get_by_text("Conexión: no se pudo llegar a la visita ✗")).to_be_visible()
+        await expect(page.get_by_role("button", name="Continuar")).to_be_hidden()
+        assert log.errors == [], log.console
+
+
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5
+                   || e.scrollWidth > e.clientWidth + 0.5)
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)"""
+
+
+@pytest.mark.parametrize("path", ["join", "kiosk"])
+async def test_visit_pages_fit_a_small_phone_at_200_percent_zoom(
+    site: TestClient, path: str
+) -> None:
+    """At 200% zoom a 360 px phone is 180 CSS pixels wide: nothing needs sideways scrolling,
+    every button is a large target and has a name."""
+    visit = await live_booking(site)
+    async with chromium(viewport={"width": 180, "height": 400}) as browser:
+        page = await browser.new_page()
+        if path == "join":
+            await page.goto(f"{visit.base_url()}/v/{visit.client_link.link_token}/join")
+            await expect(page.get_by_role("button", name="Continue")).to_be_enabled()
+        else:
+            await page.goto(f"{visit.base_url()}/kiosk")
+            await expect(page.get_by_role("button", name="Join")).to_be_visible()
+        overflow = await page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        wide = await page.evaluate(WIDER_THAN_THE_SCREEN)
+        assert overflow <= 0, f"{overflow} px of sideways scrolling: {wide}"
+        buttons = await page.evaluate(
+            """() => [...document.querySelectorAll('button, select, input')]
+                .filter((b) => b.offsetParent !== null)
+                .map((b) => [b.textContent.trim() || b.labels?.[0]?.textContent.trim() || '',
+                             b.getBoundingClientRect().height])"""
+        )
+        assert buttons
+        for name, height in buttons:
+            assert name, "a control without a visible name"
+            assert height >= 44, f"{name!r} is only {height} px tall"
+        await screenshot(page, f"{path}-zoom-200")

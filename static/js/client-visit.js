@@ -121,8 +121,10 @@ export async function runClientVisit(
   await languagePicker($("language"), chosen ?? welcome?.language, renderTexts, { remember });
   renderTexts();
   if (!welcome) {
+    visit.close();
     say($("check-connection"), "check.connection.failed");
-    fail(refused);
+    // A hello refused as malformed carried nothing but the link's token: the link is bad.
+    fail(refused === "invalid_message" ? "not_signed_in" : refused);
     $("check-continue").hidden = true;
     $("check-audio-only").hidden = true;
     onEnded();
