@@ -86,7 +86,8 @@ async def test_caseworker_admits_the_waiting_client_sees_recording_and_ends_the_
         await person.join()
         await person.consent("accepted")
         await expect(today.get_by_text("1 waiting")).to_be_visible()
-        await today.get_by_role("button", name=re.compile("Open the visit with Dana Client")).click()
+        open_visit = today.get_by_role("button", name=re.compile("Open the visit with Dana Client"))
+        await open_visit.click()
 
         lobby = page.locator("#lobby-list li")
         await expect(lobby).to_contain_text("Dana Client (client) — recording accepted")
@@ -120,7 +121,8 @@ async def test_caseworker_admits_the_waiting_client_sees_recording_and_ends_the_
         await page.get_by_role("button", name="End visit for everyone").click()
         ended = await person.expect("ended")
         assert ended["reason"] == "ended_by_staff"
-        await expect(page.get_by_role("status").filter(has_text="The visit has ended.")).to_be_visible()
+        status = page.get_by_role("status").filter(has_text="The visit has ended.")
+        await expect(status).to_be_visible()
         await expect(page.locator("#room")).to_be_hidden()
         await expect(today).to_contain_text("completed")
         await person.close()
@@ -148,7 +150,7 @@ def caseworker_state(message: dict[str, object]) -> tuple[bool, bool] | None:
 async def test_a_visit_started_now_gives_a_join_link_that_admits_the_client(
     site: TestClient,
 ) -> None:
-    """"Start a visit now" books an on-demand visit, shows the caseworker the client's join
+    """ "Start a visit now" books an on-demand visit, shows the caseworker the client's join
     link and opens the visit; a client using that link waits in its lobby."""
     await casey_and_dana(site)
     base = str(site.make_url("")).rstrip("/")
@@ -164,7 +166,8 @@ async def test_a_visit_started_now_gives_a_join_link_that_admits_the_client(
 
         link = form.get_by_label("Send this link to the client to join")
         await expect(link).to_have_value(re.compile(rf"^{re.escape(base)}/v/[\w-]+/join$"))
-        await expect(page.get_by_role("heading", name=re.compile("Visit with Dana Client"))).to_be_visible()
+        room = page.get_by_role("heading", name=re.compile("Visit with Dana Client"))
+        await expect(room).to_be_visible()
         await expect(page.locator("#today-list li").filter(has_text="started now")).to_be_visible()
         await screenshot(page, "console-started-now")
 
