@@ -61,7 +61,7 @@ async def sign_in_to_console(page: Page, base_url: str) -> None:
     await expect(page.get_by_role("alert")).to_contain_text(re.compile("password", re.I))
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_text("Signed in as Casey")).to_be_visible()
+    await expect(page.get_by_role("heading", name="My cases")).to_be_visible()
     await page.get_by_role("link", name="Visit console").click()
     await expect(page.get_by_role("heading", name="Visit console")).to_be_visible()
 
