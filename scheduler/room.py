@@ -12,7 +12,7 @@ from aiohttp import web
 from scheduler.jobs import JobContext, scheduling
 from scheduler.keys import JOBS
 from scheduler.outbox import Sender, sending
-from scheduler.routes import calendar, documents, office_hours, share_links, visits
+from scheduler.routes import calendar, documents, office_hours, reminders, share_links, visits
 from visits.events import BookingChanged
 from visits.i18n import Translations
 from visits.web.api import Api
@@ -27,10 +27,12 @@ def room(app: web.Application, api: Api) -> None:
         visits.register,
         documents.register,
         calendar.register,
+        reminders.register,
     ):
         register(api)
     app.router.add_get("/book/{token}", static_page("book.html"))
     app.router.add_get("/v/{token}", static_page("portal.html"))
+    app.router.add_get("/office-hours", static_page("office-hours.html"))
     app.router.add_get("/calendar/{token}.ics", calendar.feed_file)
 
     async def booking_changed(event: BookingChanged) -> None:

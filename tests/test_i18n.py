@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from visits.i18n import I18N_DIR, Translations
@@ -25,3 +26,37 @@ def test_language_choice_falls_back_sensibly() -> None:
     assert translations.language("es-MX") == "es"
     assert translations.language("tlh") == "en"
     assert translations.text("es", "app.name") == "Visitas Virtuales"
+
+
+STATIC = I18N_DIR.parent
+KEY = r"([A-Za-z0-9_.-]+)"
+
+
+def keys_used_by_pages() -> set[str]:
+    """Every translation key the pages name: data-i18n* attributes and t("...") calls."""
+    used: set[str] = set()
+    for page in STATIC.rglob("*.html"):
+        used |= set(re.findall(rf'data-i18n(?:-label|-placeholder)?="{KEY}"', page.read_text()))
+    for script in (STATIC / "js").glob("*.js"):
+        used |= set(re.findall(rf'\bt\(\s*"{KEY}"', script.read_text()))
+    return used
+
+
+def test_every_key_a_page_uses_is_translated_in_every_language() -> None:
+    """A key missing from a language file would show the client the raw key."""
+    translations = Translations.load()
+    used = keys_used_by_pages()
+    assert len(used) > 40  # the client pages really are translated
+    for language, texts in translations.texts.items():
+        assert used <= set(texts), f"{language}.json lacks {sorted(used - set(texts))}"
+
+
+def test_a_language_is_added_by_adding_one_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for path in I18N_DIR.glob("*.json"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    french = Translations.load(I18N_DIR).texts["en"] | {"app.name": "Visites virtuelles"}
+    (tmp_path / "fr.json").write_text(json.dumps(french), encoding="utf-8")
+    translations = Translations.load(tmp_path)
+    assert translations.languages == ["en", "es", "fr"]
+    assert translations.language("fr-CA") == "fr"
+    assert translations.text("fr", "app.name") == "Visites virtuelles"

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 ENGINE_NAMES = ("faster-whisper", "openai-whisper")
@@ -84,6 +86,10 @@ class Engine(Protocol):
 
     def transcribe(self, audio: Path) -> Transcription:
         """Transcribe one audio or video file; raises `audio.AudioError` if unreadable."""
+        ...
+
+    def transcribe_samples(self, samples: np.ndarray) -> Transcription:
+        """Transcribe 16 kHz mono float32 samples; times from the first sample."""
         ...
 
 

@@ -1,4 +1,5 @@
 import { api, ApiError, setCsrfToken } from "./api.js";
+import { HOME } from "./staff-nav.js";
 
 const signedOut = document.getElementById("signed-out");
 const signedIn = document.getElementById("signed-in");
@@ -8,8 +9,8 @@ const next = new URLSearchParams(location.search).get("next");
 const safeNext = next && next.startsWith("/") && !next.startsWith("//") ? next : null;
 
 function show(me) {
-  if (me && safeNext) {
-    location.replace(safeNext);
+  if (me && (safeNext || HOME[me.user.role])) {
+    location.replace(safeNext || HOME[me.user.role]);
     return;
   }
   signedOut.hidden = Boolean(me);

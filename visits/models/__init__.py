@@ -17,6 +17,7 @@ from visits.models.people import Client, StaffRole, StaffUser, Team
 from visits.models.records import (
     Consent,
     ConsentChoice,
+    NoteRevision,
     NoteStatus,
     Recording,
     RecordingStatus,
@@ -35,6 +36,7 @@ __all__ = [
     "Client",
     "Consent",
     "ConsentChoice",
+    "NoteRevision",
     "NoteStatus",
     "ParticipantRole",
     "Recording",

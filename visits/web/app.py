@@ -12,13 +12,14 @@ from visits.db import Database
 from visits.events import Events
 from visits.i18n import Translations
 from visits.migrate import ensure_schema
+from visits.notes import routes as notes
 from visits.security import Passwords
 from visits.settings import Settings
 from visits.web.api import Api
 from visits.web.auth import Authenticator
 from visits.web.errors import json_errors, security_headers
 from visits.web.keys import API, AUTHENTICATOR, DATABASE, EVENTS, SETTINGS, TRANSLATIONS
-from visits.web.routes import admin, bookings, cases, session, system
+from visits.web.routes import admin, bookings, cases, session, system, timeline
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
         admin.register,
         cases.register,
         bookings.register,
+        notes.register,
+        timeline.register,
     ):
         register(api)
     for room in rooms:
@@ -62,6 +65,10 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
     api.install(app)
 
     app.router.add_get("/", static_page("index.html"))
+    app.router.add_get("/workspace", static_page("workspace.html"))
+    app.router.add_get("/cases/{case_id}", static_page("case.html"))
+    app.router.add_get("/visits/{booking_id}/note", static_page("note.html"))
+    app.router.add_get("/admin", static_page("admin.html"))
     app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     return app
 

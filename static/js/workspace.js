@@ -1,0 +1,31 @@
+// The caseworker's list of cases, searchable by client name or case number.
+import { api } from "./api.js";
+import { attempt, el, staffPage } from "./staff.js";
+
+const status = document.getElementById("status");
+const list = document.getElementById("cases");
+
+async function search(q) {
+  const cases = await attempt(status, () =>
+    api("GET", `/api/cases${q ? `?q=${encodeURIComponent(q)}` : ""}`),
+  );
+  if (!cases) return;
+  status.textContent = cases.length ? `${cases.length} case(s)` : "No cases found.";
+  list.replaceChildren(
+    ...cases.map((c) =>
+      el(
+        "li",
+        {},
+        el("a", { href: `/cases/${c.id}`, textContent: `${c.case_number} — ${c.title || "Case"}` }),
+        el("span", { className: "muted", textContent: ` ${c.status}` }),
+      ),
+    ),
+  );
+}
+
+await staffPage(["caseworker", "supervisor"]);
+document.getElementById("search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  search(document.getElementById("q").value.trim());
+});
+search("");
