@@ -53,17 +53,19 @@ async def visit_today(site: TestClient) -> LiveBooking:
 
 
 async def sign_in_to_console(page: Page, base_url: str) -> None:
-    """Through the sign-in page, as a caseworker would: a wrong password first."""
-    await page.goto(f"{base_url}/")
+    """As a caseworker would: the console sends them to sign in (a wrong password first),
+    and back to the console after."""
+    await page.goto(f"{base_url}/console")
+    await expect(page).to_have_url(f"{base_url}/?next=/console")
     await page.get_by_label("Username").fill("casey")
     await page.get_by_label("Password").fill("not the password")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_contain_text(re.compile("password", re.I))
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="My cases")).to_be_visible()
-    await page.get_by_role("link", name="Visit console").click()
+    await expect(page).to_have_url(f"{base_url}/console")
     await expect(page.get_by_role("heading", name="Visit console")).to_be_visible()
+    await expect(page.get_by_text("Casey (caseworker)")).to_be_visible()
 
 
 async def test_caseworker_admits_the_waiting_client_sees_recording_and_ends_the_visit(

@@ -102,7 +102,6 @@ async def test_client_joins_from_the_link_and_is_recorded_saying_their_words(
         engine.transcribe, visit.data_dir / heard["client", "audio"].path
     )
     error_rate = word_error_rate(spoken.text, transcript.text)
-    print("WER", error_rate, transcript.text, time.monotonic() - microphone_on)
     assert error_rate <= 0.15, f"WER {error_rate:.2f}: {normalize(transcript.text)!r}"
     assert caseworker.received["audio"] > 200
     assert caseworker.received["video"] > 20
