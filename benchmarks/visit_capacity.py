@@ -165,6 +165,27 @@ def count(times: list[float], start: float, end: float) -> int:
     return sum(1 for t in times if start <= t < end)
 
 
+def video_stream(
+    sent: list[float], received: list[tuple[float, float | None]], window: tuple[float, float]
+) -> dict[str, Any]:
+    """Match received frames to sent ones by their stamp: a frame sent in the window counts
+    once however late it arrives, and a stamp that does not read back counts as lost."""
+    start, end = window
+    sent_stamps = {int(at * 1000) for at in sent if start <= at < end}
+    arrivals: dict[int, float] = {}
+    for at, stamp in received:
+        if stamp is not None:
+            arrivals.setdefault(round(stamp * 1000), at)
+    matched = sent_stamps & arrivals.keys()
+    return {
+        "kind": "video",
+        "sent": len(sent_stamps),
+        "received": len(matched),
+        "latency": [arrivals[ms] - ms / 1000 for ms in matched],
+        "unreadable": sum(1 for at, stamp in received if stamp is None and start <= at < end),
+    }
+
+
 async def worker_main(
     base_url: str, visits: list[DemoVisit], video: bool, fps: int, window: tuple[float, float]
 ) -> list[dict[str, Any]]:
@@ -185,17 +206,7 @@ async def worker_main(
                     }
                 )
                 if sender.video is not None:
-                    received = [
-                        (at, sent) for at, sent in receiver.video_received if start <= at < end
-                    ]
-                    streams.append(
-                        {
-                            "kind": "video",
-                            "sent": count(sender.video.sent, start, end),
-                            "received": len(received),
-                            "latency": [at - sent for at, sent in received if sent is not None],
-                        }
-                    )
+                    streams.append(video_stream(sender.video.sent, receiver.video_received, window))
         for sides in held:
             for side in sides:
                 await side.participant.leave()
@@ -216,6 +227,16 @@ def run_worker(
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def recorded_files(directory: Path) -> dict[str, int]:
+    """Non-empty finished recording files by kind, so a K whose recorder fell behind (or never
+    started) does not pass as cheap."""
+    files = [f for f in directory.rglob("*") if f.is_file() and f.stat().st_size > 0]
+    return {
+        "audio": sum(1 for f in files if f.suffix == ".ogg"),
+        "video": sum(1 for f in files if f.suffix in (".webm", ".mkv")),
+    }
 
 
 async def run_k(k: int, video: bool, fps: int, duration: float, work: Path) -> dict[str, Any]:
@@ -251,9 +272,10 @@ async def run_k(k: int, video: bool, fps: int, duration: float, work: Path) -> d
         streams = [s for _ in workers for s in await asyncio.to_thread(results.get, True, 300)]
         for process in workers:
             process.join(timeout=60)
-        recorded = len(list((work / "recordings").rglob("*.ogg")))
     finally:
         await server.stop()
+    recorded = recorded_files(work / "recordings")
+    expected = {"audio": 2 * k, "video": 2 * k if video else 0}
     shares = [s["received"] / s["sent"] if s["sent"] else 0.0 for s in streams]
     latencies = [x for s in streams for x in s["latency"]]
     return {
@@ -270,8 +292,10 @@ async def run_k(k: int, video: bool, fps: int, duration: float, work: Path) -> d
             if len(latencies) > 20
             else None
         ),
-        "recorded_audio_files": recorded,
-        "passed": min(shares) >= PASS_SHARE,
+        "unreadable_video_frames": sum(s.get("unreadable", 0) for s in streams),
+        "recorded_files": recorded,
+        "recordings_complete": recorded == expected,
+        "passed": min(shares) >= PASS_SHARE and recorded == expected,
     }
 
 
@@ -288,7 +312,7 @@ async def ramp(mode: str, args: argparse.Namespace) -> dict[str, Any]:
             f"({result['cpu_percent_per_visit']:.1f}% per visit), delivered min "
             f"{result['min_delivered']:.1%} mean {result['mean_delivered']:.1%}, "
             f"video latency p50 {result['video_latency_ms_p50']} ms "
-            f"p95 {result['video_latency_ms_p95']} ms",
+            f"p95 {result['video_latency_ms_p95']} ms, recorded {result['recorded_files']}",
             flush=True,
         )
         if not result["passed"]:
