@@ -8,7 +8,8 @@ and, in video mode, 640x480 VP8 at --fps with its send time stamped into the pix
 warm-up, over a --duration window, it measures:
   server CPU   utime+stime of the server process, as % of one core, per visit;
   delivery     per stream, frames the receiver got from its peer / frames the peer sent:
-               video frames matched by their stamp, audio frames by their RTP timestamps;
+               video frames matched by their stamp, audio frames by their RTP timestamps
+               (a frame sent in the window counts however late it arrives);
   latency      receive time - stamped send time of video frames (p50/p95, one clock).
 A K passes when every stream keeps at least 90% of its frames and every participant's audio
 (and video) recording was written. The ramp stops at the first
@@ -116,13 +117,14 @@ class Side:
     def __init__(self, participant: VisitParticipant, video: StampedVideoTrack | None) -> None:
         self.participant = participant
         self.video = video
-        self.audio_received: list[tuple[float, int | None, int]] = []
+        self.audio_received: list[tuple[float, float | None]] = []  # (arrival, pts seconds)
         self.video_received: list[tuple[float, float | None]] = []
 
     def on_frame(self, kind: str, frame: Any) -> None:
         now = time.time()
         if kind == "audio":
-            self.audio_received.append((now, frame.pts, frame.samples))
+            pts = None if frame.pts is None else float(frame.pts * frame.time_base)
+            self.audio_received.append((now, pts))
         else:
             self.video_received.append((now, read_stamp(frame)))
 
@@ -159,25 +161,22 @@ async def hold(base_url: str, visit: DemoVisit, video: bool, fps: int, http: Any
 
 
 def audio_stream(
-    received: list[tuple[float, int | None, int]], window: tuple[float, float]
+    received: list[tuple[float, float | None]], window: tuple[float, float]
 ) -> dict[str, Any]:
-    """Frames that arrived in the window against the timestamps they span (at least the
-    window's 20 ms frames): the server relays audio frame by frame (buffered), so a gap in the
-    received timestamps is a lost frame and a stream that stops short is missing its tail.
-    Counting arrivals against sends instead would let a late burst read as over 100%."""
+    """Audio frames sent in the window that arrived, however late (as for video).
+
+    Audio carries no stamp, but its RTP timestamps run with the sender's clock (the relay passes
+    frames one by one, buffered), so send time = timestamp + an offset, taken from the frame
+    that arrived fastest. A timestamp missing in the window is a lost frame."""
     start, end = window
     in_window = round((end - start) / AUDIO_PTIME)
-    frames = [(pts, n) for at, pts, n in received if start <= at < end and pts is not None]
+    frames = [(at, pts) for at, pts in received if pts is not None]
     if not frames:
         return {"kind": "audio", "sent": in_window, "received": 0, "latency": []}
-    first, last = min(p for p, _ in frames), max(p for p, _ in frames)
-    size = statistics.median(n for _, n in frames)
-    return {
-        "kind": "audio",
-        "sent": max(in_window, round((last - first) / size) + 1),
-        "received": len({p for p, _ in frames}),
-        "latency": [],
-    }
+    offset = min(at - pts for at, pts in frames)
+    slots = {round(pts / AUDIO_PTIME) for _, pts in frames if start <= offset + pts < end}
+    received_count = min(len(slots), in_window)  # window edges may round to one slot more
+    return {"kind": "audio", "sent": in_window, "received": received_count, "latency": []}
 
 
 def video_stream(
@@ -274,8 +273,11 @@ async def run_k(k: int, video: bool, fps: int, duration: float, work: Path) -> d
             process.start()
         await asyncio.sleep(max(0.0, start - time.time()))
         cpu_before = cpu_seconds(server.process.pid)
+        clients_before = sum(cpu_seconds(w.pid) for w in workers if w.pid)
         await asyncio.sleep(duration)
         cpu = (cpu_seconds(server.process.pid) - cpu_before) / duration * 100
+        clients_after = sum(cpu_seconds(w.pid) for w in workers if w.pid)
+        clients_cpu = (clients_after - clients_before) / duration
         streams = [s for _ in workers for s in await asyncio.to_thread(results.get, True, 300)]
         for process in workers:
             process.join(timeout=60)
@@ -293,6 +295,8 @@ async def run_k(k: int, video: bool, fps: int, duration: float, work: Path) -> d
         "k": k,
         "server_cpu_percent": round(cpu, 1),
         "cpu_percent_per_visit": round(cpu / k, 1),
+        # Clients share the machine: a busy one delays frames as a busy server would.
+        "client_processes_cpu_percent": round(clients_cpu * 100, 1),
         "min_delivered": round(min(shares), 3),
         "mean_delivered": round(statistics.fmean(shares), 3),
         **{f"min_delivered_{kind}": round(min(x), 3) for kind, x in by_kind.items() if x},
