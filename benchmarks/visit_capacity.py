@@ -201,12 +201,16 @@ def video_stream(
 
 
 async def worker_main(
-    base_url: str, visits: list[DemoVisit], video: bool, fps: int, window: tuple[float, float]
+    base_url: str, visits: list[DemoVisit], video: bool, fps: int, ready: Any, windows: Any
 ) -> list[dict[str, Any]]:
-    end = window[1]
+    """Connect our visits, say so, and measure over the window the parent then picks (once
+    every worker is connected, however long that took on a busy machine)."""
     async with aiohttp.ClientSession() as http:
         held = await asyncio.gather(*(hold(base_url, v, video, fps, http) for v in visits))
-        await asyncio.sleep(max(0.0, end - time.time()) + 1.0)
+        ready.put(len(held))
+        # Wait in a thread, so the media keeps flowing on this loop.
+        window = await asyncio.to_thread(windows.get, True, 600)
+        await asyncio.sleep(max(0.0, window[1] - time.time()) + 1.0)
         streams = []
         for sides in held:
             for sender, receiver in (sides, sides[::-1]):
@@ -224,10 +228,10 @@ def run_worker(
     visits: list[DemoVisit],
     video: bool,
     fps: int,
-    window: tuple[float, float],
-    results: Any,
+    queues: tuple[Any, Any, Any],
 ) -> None:
-    results.put(asyncio.run(worker_main(base_url, visits, video, fps, window)))
+    ready, windows, results = queues
+    results.put(asyncio.run(worker_main(base_url, visits, video, fps, ready, windows)))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -257,20 +261,23 @@ async def run_k(k: int, video: bool, fps: int, duration: float, work: Path) -> d
     await server.start()
     assert server.process is not None
     try:
-        connect_allowance = 6.0 + 1.5 * k
-        start = time.time() + connect_allowance + WARM_UP_SECONDS
-        window = (start, start + duration)
         context = multiprocessing.get_context("spawn")
-        results = context.Queue()
+        ready, windows, results = context.Queue(), context.Queue(), context.Queue()
         workers = [
             context.Process(
                 target=run_worker,
-                args=(server.url, visits[i::WORKERS], video, fps, window, results),
+                args=(server.url, visits[i::WORKERS], video, fps, (ready, windows, results)),
             )
             for i in range(min(WORKERS, k))
         ]
         for process in workers:
             process.start()
+        for _ in workers:
+            await asyncio.to_thread(ready.get, True, 300)
+        start = time.time() + WARM_UP_SECONDS
+        window = (start, start + duration)
+        for _ in workers:
+            windows.put(window)
         await asyncio.sleep(max(0.0, start - time.time()))
         cpu_before = cpu_seconds(server.process.pid)
         clients_before = sum(cpu_seconds(w.pid) for w in workers if w.pid)
