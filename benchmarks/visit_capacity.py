@@ -347,7 +347,7 @@ async def ramp(mode: str, args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=15.0, help="measured seconds per K")
-    parser.add_argument("--max-k", type=int, default=10)
+    parser.add_argument("--max-k", type=int, default=8, help="largest K tried")
     parser.add_argument("--fps", type=int, default=15, help="video frames per second sent")
     parser.add_argument("--modes", default="video,audio", help="video and/or audio (only)")
     parser.add_argument(
