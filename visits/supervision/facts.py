@@ -1,0 +1,121 @@
+"""Loading what the signals read, for many visits at once (a few queries, not one per visit)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.models import Booking, BookingStatus, Consent, ConsentChoice, VisitNote
+from visits.supervision.models import VisitReview
+from visits.supervision.signals import Declined, Thresholds, VisitFacts
+
+
+async def main_notes(
+    session: AsyncSession, booking_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, VisitNote]:
+    """Each visit's note (not its addenda); the newest if a visit somehow has several."""
+    notes: dict[uuid.UUID, VisitNote] = {}
+    ids = list(booking_ids)
+    if not ids:
+        return notes
+    for note in await session.scalars(
+        select(VisitNote)
+        .where(VisitNote.booking_id.in_(ids), VisitNote.addendum_to_id.is_(None))
+        .order_by(VisitNote.created_at)
+    ):
+        notes[note.booking_id] = note
+    return notes
+
+
+def risk_indicators(note: VisitNote | None) -> list[dict[str, object]]:
+    """The note body's risk indicators; a body of another shape has none."""
+    body = note.body if note is not None and isinstance(note.body, dict) else {}
+    found = body.get("risk_indicators")
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+async def declined_consents(
+    session: AsyncSession, booking_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Declined]]:
+    declined: dict[uuid.UUID, list[Declined]] = defaultdict(list)
+    ids = list(booking_ids)
+    if ids:
+        for consent in await session.scalars(
+            select(Consent)
+            .where(Consent.booking_id.in_(ids), Consent.choice == ConsentChoice.DECLINED)
+            .order_by(Consent.answered_at)
+        ):
+            declined[consent.booking_id].append(
+                Declined(consent.participant_role, consent.participant_name)
+            )
+    return declined
+
+
+async def repeated_no_shows(
+    session: AsyncSession, client_ids: Iterable[uuid.UUID], since: datetime
+) -> dict[uuid.UUID, int]:
+    """For each client's latest no-show since `since`: how many visits they missed since then.
+
+    Keyed by that booking, so a client who keeps missing visits raises one item, not many.
+    """
+    ids = list(set(client_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Booking.id, Booking.client_id)
+        .where(
+            Booking.client_id.in_(ids),
+            Booking.status == BookingStatus.NO_SHOW,
+            Booking.start_at >= since,
+        )
+        .order_by(Booking.start_at, Booking.id)
+    )
+    latest: dict[uuid.UUID, uuid.UUID] = {}
+    counts: dict[uuid.UUID, int] = defaultdict(int)
+    for booking_id, client_id in rows:
+        latest[client_id] = booking_id
+        counts[client_id] += 1
+    return {booking_id: counts[client_id] for client_id, booking_id in latest.items()}
+
+
+async def visit_facts(
+    session: AsyncSession, bookings: Sequence[Booking], thresholds: Thresholds, now: datetime
+) -> list[VisitFacts]:
+    ids = [b.id for b in bookings]
+    notes = await main_notes(session, ids)
+    declined = await declined_consents(session, ids)
+    since = now - timedelta(days=thresholds.lookback_days)
+    no_shows = await repeated_no_shows(session, (b.client_id for b in bookings), since)
+    return [
+        VisitFacts(
+            booking_id=b.id,
+            status=b.status,
+            end_at=b.end_at,
+            started_at=b.started_at,
+            ended_at=b.ended_at,
+            note_status=notes[b.id].status if b.id in notes else None,
+            risk_indicators=risk_indicators(notes.get(b.id)),
+            declined=declined.get(b.id, []),
+            client_no_shows=no_shows.get(b.id, 0),
+        )
+        for b in bookings
+    ]
+
+
+async def reviewed_keys(
+    session: AsyncSession, booking_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, set[str]]:
+    """Signal keys some review of each visit has seen."""
+    seen: dict[uuid.UUID, set[str]] = defaultdict(set)
+    ids = list(booking_ids)
+    if ids:
+        for review in await session.scalars(
+            select(VisitReview).where(VisitReview.booking_id.in_(ids))
+        ):
+            seen[review.booking_id].update(review.signals or [])
+    return seen
