@@ -60,7 +60,7 @@ async def staff_names(session: AsyncSession, ids: Iterable[uuid.UUID | None]) ->
     rows = await session.execute(
         select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(wanted))
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def audit_trail(session: AsyncSession, object_ids: Sequence[str]) -> list[AuditEntry]:
@@ -81,7 +81,7 @@ async def audit_trail(session: AsyncSession, object_ids: Sequence[str]) -> list[
         rows = await session.execute(
             select(AccessToken.id, AccessToken.display_name).where(AccessToken.id.in_(link_ids))
         )
-        names.update(rows.tuples().all())
+        names.update(rows.all())
 
     def name_of(event: AuditEvent) -> str:
         if event.actor_kind == "system":
@@ -116,17 +116,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _history_table(connection: Connection) -> Table | None:
-    if not inspect(connection).has_table(NOTE_HISTORY_TABLE):
+def _history_table(connection: Connection, name: str) -> Table | None:
+    if not inspect(connection).has_table(name):
         return None
-    known = Base.metadata.tables.get(NOTE_HISTORY_TABLE)
+    known = Base.metadata.tables.get(name)
     if known is not None:
         return known
-    return Table(NOTE_HISTORY_TABLE, MetaData(), autoload_with=connection)
+    return Table(name, MetaData(), autoload_with=connection)
 
 
 async def note_history(
-    session: AsyncSession, note_ids: Sequence[uuid.UUID]
+    session: AsyncSession, note_ids: Sequence[uuid.UUID], table_name: str = NOTE_HISTORY_TABLE
 ) -> list[dict[str, Any]]:
     """Earlier versions of the visit's notes, if the notes package keeps a history table.
 
@@ -135,7 +135,7 @@ async def note_history(
     """
     if not note_ids:
         return []
-    table = await session.run_sync(lambda s: _history_table(s.connection()))
+    table = await session.run_sync(lambda s: _history_table(s.connection(), table_name))
     if table is None:
         return []
     key = next((table.c[n] for n in ("note_id", "visit_note_id") if n in table.c), None)
@@ -143,7 +143,7 @@ async def note_history(
         return []
     # A reflected SQLite table sees UUID columns as CHAR(32) hex; mapped ones take UUIDs.
     plain = session.bind.dialect.name == "sqlite" and table is not Base.metadata.tables.get(
-        NOTE_HISTORY_TABLE
+        table_name
     )
     values = [i.hex for i in note_ids] if plain else list(note_ids)
     order = [table.c[n] for n in _HISTORY_ORDER if n in table.c][:1]

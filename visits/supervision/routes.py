@@ -336,9 +336,7 @@ async def _team_metrics(call: Call[None, Period], action: str) -> MetricsOut:
                         StaffUser.active,
                     )
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         names |= await staff_names(session, {r.caseworker_id for r in rows} - set(names))
         per_caseworker, overall = metrics.team_figures(rows, names, team.name if team else "Team")
