@@ -101,9 +101,7 @@ def caseworkers_only(ok: int) -> dict[str, int]:
 
 def supervisors_only(ok: int, other_team: int) -> dict[str, int]:
     """Team oversight: team A's supervisor; team B's sees their own team (or nothing of A)."""
-    return only(
-        {ANON: 401, LINK_B: 401, LINK_A: 401, SUP_A: ok, SUP_B: other_team}, default=403
-    )
+    return only({ANON: 401, LINK_B: 401, LINK_A: 401, SUP_A: ok, SUP_B: other_team}, default=403)
 
 
 def links_only(ok: int) -> dict[str, int]:
