@@ -340,7 +340,7 @@ function renderNote(note, history) {
       note.status === "signed"
         ? `Signed by ${note.signed_by_name ?? "?"}, ${when(note.signed_at)}.`
         : `Draft, last changed ${when(note.updated_at)}.`;
-    box.replaceChildren(
+    const parts = [
       el("p", { class: "note-status", text: status }),
       body.purpose ? el("p", {}, el("strong", { text: "Purpose: " }), body.purpose) : null,
       el("p", { class: "summary", text: body.summary || "(No summary written.)" }),
@@ -370,7 +370,8 @@ function renderNote(note, history) {
           }`,
         }),
       ),
-    );
+    ];
+    box.replaceChildren(...parts.filter(Boolean));
   }
   $("note-history-empty").hidden = history.length > 0;
   $("note-history").replaceChildren(
@@ -450,7 +451,12 @@ async function loadMetrics() {
   metrics = await api("GET", `/api/team/metrics?${query}`);
   $("m-from").value = metrics.first_day;
   $("m-to").value = metrics.last_day;
-  $("metrics-csv").href = `/api/team/metrics.csv?${query}`;
+  const shownPeriod = new URLSearchParams({
+    from: metrics.first_day,
+    to: metrics.last_day,
+    time_zone: zone,
+  });
+  $("metrics-csv").href = `/api/team/metrics.csv?${shownPeriod}`;
   $("metrics-caption").textContent =
     `Figures per caseworker and for the team, ${metrics.first_day} to ${metrics.last_day}`;
   const cell = (figure, value) => (value === null ? "—" : FIGURES[figure].format(value));
