@@ -311,7 +311,7 @@ async def visit_detail(
             status=transcript.status,
             engine=transcript.engine,
             model=transcript.model,
-            segments=transcript.segments or [],
+            segments=[s for s in transcript.segments or [] if isinstance(s, dict)],
             text=transcript.text,
             sha256=transcript.sha256,
             completed_at=transcript.completed_at,
