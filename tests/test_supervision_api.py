@@ -324,6 +324,10 @@ async def test_review_queue_ranks_visits_by_their_signals(client: TestClient) ->
     )
     assert "missed 2 visits" in reasons[str(team.visits["no_show"])][0]["text"]
     assert "3.0 minutes" in reasons[str(team.visits["short"])][0]["text"]
+    assert answer["total"] == 5
+    top = await get_json(team.sup, client, "/api/review-queue?limit=2")
+    assert (top["total"], len(top["items"])) == (5, 2)
+    assert top["items"][0]["booking_id"] == str(team.visits["risk"])
     south = await get_json(team.other_sup, client, "/api/review-queue")
     assert [i["booking_id"] for i in south["items"]] == [str(team.visits["south"])]
 

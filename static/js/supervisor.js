@@ -395,7 +395,10 @@ async function loadQueue() {
     `A visit is raised when its note flags a possible risk, the note is unsigned ` +
     `${t.unsigned_days} days after the visit, it lasted under ${t.short_visit_minutes} minutes, ` +
     `someone declined recording, or the client missed ${t.no_show_repeat} visits in ` +
-    `${t.lookback_days} days. Highest score first.`;
+    `${t.lookback_days} days. Highest score first` +
+    (queue.total > queue.items.length
+      ? `; the first ${queue.items.length} of ${queue.total} are shown.`
+      : ".");
   $("queue-empty").hidden = queue.items.length > 0;
   $("queue-list").replaceChildren(...queue.items.map(queueItem));
 }

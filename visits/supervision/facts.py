@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.models import Booking, BookingStatus, Consent, ConsentChoice, VisitNote
+from visits.models import Booking, BookingStatus, Consent, ConsentChoice, NoteStatus, VisitNote
 from visits.supervision.models import VisitReview
 from visits.supervision.signals import Declined, Thresholds, VisitFacts
 
@@ -30,6 +30,22 @@ async def main_notes(
     ):
         notes[note.booking_id] = note
     return notes
+
+
+async def note_signatures(
+    session: AsyncSession, booking_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[NoteStatus, datetime | None]]:
+    """Each visit's note status and signing time, without reading the note bodies."""
+    found: dict[uuid.UUID, tuple[NoteStatus, datetime | None]] = {}
+    if booking_ids:
+        rows = await session.execute(
+            select(VisitNote.booking_id, VisitNote.status, VisitNote.signed_at)
+            .where(VisitNote.booking_id.in_(booking_ids), VisitNote.addendum_to_id.is_(None))
+            .order_by(VisitNote.created_at)
+        )
+        for booking_id, status, signed_at in rows:
+            found[booking_id] = (status, signed_at)
+    return found
 
 
 def risk_indicators(note: VisitNote | None) -> list[dict[str, object]]:

@@ -34,7 +34,7 @@ from visits.models import (
 )
 from visits.supervision import metrics
 from visits.supervision.detail import review_out, staff_names, visit_detail
-from visits.supervision.facts import main_notes, reviewed_keys, visit_facts
+from visits.supervision.facts import note_signatures, reviewed_keys, visit_facts
 from visits.supervision.media import check_range, media_type, recording_file
 from visits.supervision.models import VisitReview
 from visits.supervision.schemas import (
@@ -43,6 +43,7 @@ from visits.supervision.schemas import (
     MetricsRow,
     Period,
     QueueItem,
+    QueueQuery,
     ReviewIn,
     ReviewOut,
     ReviewQueue,
@@ -118,14 +119,13 @@ async def team_visits(call: Call[None, VisitFilter]) -> list[VisitRow]:
         ).all()
         bookings = [row[0] for row in found]
         facts = {f.booking_id: f for f in await visit_facts(session, bookings, thresholds, now)}
-        notes = await main_notes(session, facts)
         reviews = await reviewed_keys(session, facts)
         rows = []
         for booking, case_number, client_name, caseworker_name in found:
             signals = signals_of(facts[booking.id], thresholds, now)
             if wanted.flagged is not None and bool(signals) != wanted.flagged:
                 continue
-            note = notes.get(booking.id)
+            note_status = facts[booking.id].note_status
             rows.append(
                 VisitRow(
                     booking_id=booking.id,
@@ -142,7 +142,7 @@ async def team_visits(call: Call[None, VisitFilter]) -> list[VisitRow]:
                     kind=booking.kind.value,
                     held_minutes=_rounded(facts[booking.id].held_minutes),
                     recording_status=booking.recording_status.value,
-                    note_status=note.status.value if note else None,
+                    note_status=note_status.value if note_status else None,
                     flags=sorted({s.kind for s in signals}),
                     score=sum(s.score for s in signals),
                     reviewed=booking.id in reviews,
@@ -223,7 +223,7 @@ async def recording_media(call: Call[None, MediaQuery]) -> web.StreamResponse:
     )
 
 
-async def review_queue(call: Call[None, None]) -> ReviewQueue:
+async def review_queue(call: Call[None, QueueQuery]) -> ReviewQueue:
     now = utcnow()
     thresholds = Thresholds.from_settings(call.settings)
     since = now - timedelta(days=thresholds.lookback_days)
@@ -250,7 +250,7 @@ async def review_queue(call: Call[None, None]) -> ReviewQueue:
             details={"count": len(ranked)},
         )
     items = []
-    for item in ranked:
+    for item in ranked[: call.query.limit]:
         booking, case_number, client_name, caseworker_name = labels[item.facts.booking_id]
         items.append(
             QueueItem(
@@ -265,7 +265,9 @@ async def review_queue(call: Call[None, None]) -> ReviewQueue:
                 reasons=[_signal_out(s) for s in item.signals],
             )
         )
-    return ReviewQueue(thresholds=ThresholdsOut(**dataclasses.asdict(thresholds)), items=items)
+    return ReviewQueue(
+        thresholds=ThresholdsOut(**dataclasses.asdict(thresholds)), total=len(ranked), items=items
+    )
 
 
 async def mark_reviewed(call: Call[ReviewIn, None]) -> ReviewOut:
@@ -303,28 +305,34 @@ async def _team_metrics(call: Call[None, Period], action: str) -> MetricsOut:
         raise InvalidInput(f"The period ends ({last}) before it starts ({first}).")
     start, end = _bounds(call.query.time_zone, first, last)
     async with call.db.transaction() as session:
-        bookings = list(
-            await session.scalars(
-                select(Booking).where(
-                    supervised_booking_scope(call.principal),
-                    Booking.start_at >= start,
-                    Booking.start_at < end,
-                    Booking.status.in_([BookingStatus.COMPLETED, BookingStatus.NO_SHOW]),
-                )
+        held_or_missed = await session.execute(
+            select(
+                Booking.id,
+                Booking.caseworker_id,
+                Booking.status,
+                Booking.end_at,
+                Booking.started_at,
+                Booking.ended_at,
+            ).where(
+                supervised_booking_scope(call.principal),
+                Booking.start_at >= start,
+                Booking.start_at < end,
+                Booking.status.in_([BookingStatus.COMPLETED, BookingStatus.NO_SHOW]),
             )
         )
-        notes = await main_notes(session, (b.id for b in bookings))
+        visits = held_or_missed.all()
+        signed = await note_signatures(session, [v.id for v in visits])
         rows = [
             metrics.VisitRow(
-                caseworker_id=b.caseworker_id,
-                status=b.status,
-                end_at=b.end_at,
-                started_at=b.started_at,
-                ended_at=b.ended_at,
-                note_status=notes[b.id].status if b.id in notes else None,
-                note_signed_at=notes[b.id].signed_at if b.id in notes else None,
+                caseworker_id=v.caseworker_id,
+                status=v.status,
+                end_at=v.end_at,
+                started_at=v.started_at,
+                ended_at=v.ended_at,
+                note_status=signed.get(v.id, (None, None))[0],
+                note_signed_at=signed.get(v.id, (None, None))[1],
             )
-            for b in bookings
+            for v in visits
         ]
         team = await session.get(Team, call.staff.team_id)
         names = dict(
@@ -413,6 +421,7 @@ def register(api: Api) -> None:
         "/api/review-queue",
         summary="Visits that need a supervisor's attention, highest score first, with reasons",
         audience=Audience.SUPERVISOR,
+        query=QueueQuery,
         response=ReviewQueue,
         tag="supervision",
     )(review_queue)

@@ -190,7 +190,14 @@ class QueueItem(BaseModel):
 
 class ReviewQueue(BaseModel):
     thresholds: Thresholds
+    total: int = Field(description="Visits in the queue; `items` holds the first `limit`.")
     items: list[QueueItem]
+
+
+class QueueQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
 class ReviewIn(BaseModel):
