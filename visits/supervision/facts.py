@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,20 +16,23 @@ from visits.supervision.models import VisitReview
 from visits.supervision.signals import Declined, Thresholds, VisitFacts
 
 
-async def main_notes(
+async def note_states(
     session: AsyncSession, booking_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, VisitNote]:
-    """Each visit's note (not its addenda); the newest if a visit somehow has several."""
-    notes: dict[uuid.UUID, VisitNote] = {}
+) -> dict[uuid.UUID, tuple[NoteStatus, Any]]:
+    """Each visit's note status and body (not its addenda; the newest if several).
+
+    Columns, not ORM objects: the queue reads thousands of notes and needs only these.
+    """
+    notes: dict[uuid.UUID, tuple[NoteStatus, Any]] = {}
     ids = list(booking_ids)
-    if not ids:
-        return notes
-    for note in await session.scalars(
-        select(VisitNote)
-        .where(VisitNote.booking_id.in_(ids), VisitNote.addendum_to_id.is_(None))
-        .order_by(VisitNote.created_at)
-    ):
-        notes[note.booking_id] = note
+    if ids:
+        rows = await session.execute(
+            select(VisitNote.booking_id, VisitNote.status, VisitNote.body)
+            .where(VisitNote.booking_id.in_(ids), VisitNote.addendum_to_id.is_(None))
+            .order_by(VisitNote.created_at)
+        )
+        for booking_id, status, body in rows:
+            notes[booking_id] = (status, body)
     return notes
 
 
@@ -48,10 +52,9 @@ async def note_signatures(
     return found
 
 
-def risk_indicators(note: VisitNote | None) -> list[dict[str, object]]:
+def risk_indicators(body: Any) -> list[dict[str, object]]:
     """The note body's risk indicators; a body of another shape has none."""
-    body = note.body if note is not None and isinstance(note.body, dict) else {}
-    found = body.get("risk_indicators")
+    found = body.get("risk_indicators") if isinstance(body, dict) else None
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
@@ -99,11 +102,32 @@ async def repeated_no_shows(
     return {booking_id: counts[client_id] for client_id, booking_id in latest.items()}
 
 
+class BookingLike(Protocol):
+    """A Booking, or a row of just the columns the signals read."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    status: BookingStatus
+    end_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+FACT_COLUMNS = (
+    Booking.id,
+    Booking.client_id,
+    Booking.status,
+    Booking.end_at,
+    Booking.started_at,
+    Booking.ended_at,
+)
+
+
 async def visit_facts(
-    session: AsyncSession, bookings: Sequence[Booking], thresholds: Thresholds, now: datetime
+    session: AsyncSession, bookings: Sequence[BookingLike], thresholds: Thresholds, now: datetime
 ) -> list[VisitFacts]:
     ids = [b.id for b in bookings]
-    notes = await main_notes(session, ids)
+    notes = await note_states(session, ids)
     declined = await declined_consents(session, ids)
     since = now - timedelta(days=thresholds.lookback_days)
     no_shows = await repeated_no_shows(session, (b.client_id for b in bookings), since)
@@ -114,8 +138,8 @@ async def visit_facts(
             end_at=b.end_at,
             started_at=b.started_at,
             ended_at=b.ended_at,
-            note_status=notes[b.id].status if b.id in notes else None,
-            risk_indicators=risk_indicators(notes.get(b.id)),
+            note_status=notes[b.id][0] if b.id in notes else None,
+            risk_indicators=risk_indicators(notes[b.id][1] if b.id in notes else None),
             declined=declined.get(b.id, []),
             client_no_shows=no_shows.get(b.id, 0),
         )

@@ -34,7 +34,7 @@ from visits.models import (
 )
 from visits.supervision import metrics
 from visits.supervision.detail import review_out, staff_names, visit_detail
-from visits.supervision.facts import note_signatures, reviewed_keys, visit_facts
+from visits.supervision.facts import FACT_COLUMNS, note_signatures, reviewed_keys, visit_facts
 from visits.supervision.media import check_range, media_type, recording_file
 from visits.supervision.models import VisitReview
 from visits.supervision.schemas import (
@@ -75,9 +75,21 @@ def _bounds(
     return start, end
 
 
-def _visits_query(call: Call[Any, Any]) -> Select[tuple[Booking, str, str, str]]:
+def _visits_query(call: Call[Any, Any]) -> Select[Any]:
+    """The team's visits as rows of the columns a list shows (thousands, so no ORM objects)."""
     return (
-        select(Booking, Case.case_number, Client.full_name, StaffUser.display_name)
+        select(
+            *FACT_COLUMNS,
+            Booking.case_id,
+            Booking.caseworker_id,
+            Booking.start_at,
+            Booking.time_zone,
+            Booking.kind,
+            Booking.recording_status,
+            Case.case_number,
+            Client.full_name.label("client_name"),
+            StaffUser.display_name.label("caseworker_name"),
+        )
         .join(Case, Case.id == Booking.case_id)
         .join(Client, Client.id == Booking.client_id)
         .join(StaffUser, StaffUser.id == Booking.caseworker_id)
@@ -117,35 +129,34 @@ async def team_visits(call: Call[None, VisitFilter]) -> list[VisitRow]:
         found = (
             await session.execute(query.order_by(Booking.start_at.desc(), Booking.id).limit(scan))
         ).all()
-        bookings = [row[0] for row in found]
-        facts = {f.booking_id: f for f in await visit_facts(session, bookings, thresholds, now)}
+        facts = {f.booking_id: f for f in await visit_facts(session, found, thresholds, now)}
         reviews = await reviewed_keys(session, facts)
         rows = []
-        for booking, case_number, client_name, caseworker_name in found:
-            signals = signals_of(facts[booking.id], thresholds, now)
+        for row in found:
+            signals = signals_of(facts[row.id], thresholds, now)
             if wanted.flagged is not None and bool(signals) != wanted.flagged:
                 continue
-            note_status = facts[booking.id].note_status
+            note_status = facts[row.id].note_status
             rows.append(
                 VisitRow(
-                    booking_id=booking.id,
-                    case_id=booking.case_id,
-                    case_number=case_number,
-                    client_id=booking.client_id,
-                    client_name=client_name,
-                    caseworker_id=booking.caseworker_id,
-                    caseworker_name=caseworker_name,
-                    start_at=booking.start_at,
-                    end_at=booking.end_at,
-                    time_zone=booking.time_zone,
-                    status=booking.status,
-                    kind=booking.kind.value,
-                    held_minutes=_rounded(facts[booking.id].held_minutes),
-                    recording_status=booking.recording_status.value,
+                    booking_id=row.id,
+                    case_id=row.case_id,
+                    case_number=row.case_number,
+                    client_id=row.client_id,
+                    client_name=row.client_name,
+                    caseworker_id=row.caseworker_id,
+                    caseworker_name=row.caseworker_name,
+                    start_at=row.start_at,
+                    end_at=row.end_at,
+                    time_zone=row.time_zone,
+                    status=row.status,
+                    kind=row.kind.value,
+                    held_minutes=_rounded(facts[row.id].held_minutes),
+                    recording_status=row.recording_status.value,
                     note_status=note_status.value if note_status else None,
                     flags=sorted({s.kind for s in signals}),
                     score=sum(s.score for s in signals),
-                    reviewed=booking.id in reviews,
+                    reviewed=row.id in reviews,
                 )
             )
             if len(rows) == wanted.limit:
@@ -237,9 +248,8 @@ async def review_queue(call: Call[None, QueueQuery]) -> ReviewQueue:
                 )
             )
         ).all()
-        labels = {row[0].id: row for row in found}
-        bookings = [row[0] for row in found]
-        facts = await visit_facts(session, bookings, thresholds, now)
+        labels = {row.id: row for row in found}
+        facts = await visit_facts(session, found, thresholds, now)
         ranked = rank(facts, thresholds, now, await reviewed_keys(session, labels))
         await audit.append(
             session,
@@ -251,16 +261,16 @@ async def review_queue(call: Call[None, QueueQuery]) -> ReviewQueue:
         )
     items = []
     for item in ranked[: call.query.limit]:
-        booking, case_number, client_name, caseworker_name = labels[item.facts.booking_id]
+        row = labels[item.facts.booking_id]
         items.append(
             QueueItem(
-                booking_id=booking.id,
-                case_number=case_number,
-                client_name=client_name,
-                caseworker_name=caseworker_name,
-                start_at=booking.start_at,
-                time_zone=booking.time_zone,
-                status=booking.status,
+                booking_id=row.id,
+                case_number=row.case_number,
+                client_name=row.client_name,
+                caseworker_name=row.caseworker_name,
+                start_at=row.start_at,
+                time_zone=row.time_zone,
+                status=row.status,
                 score=item.score,
                 reasons=[_signal_out(s) for s in item.signals],
             )
