@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from visits.models import (
     VisitNote,
 )
 from visits.supervision.detail import note_history
+from visits.supervision.media import STREAM_CHUNK
 from visits.web.keys import SETTINGS
 
 
@@ -266,6 +268,39 @@ async def test_recording_streams_byte_ranges_and_logs_each_playback_once(
         "recording.playback",
         "recording.download",
     ]
+
+
+async def test_large_video_streams_in_chunks_with_exact_ranges(client: TestClient) -> None:
+    """A file several read chunks long comes back byte for byte, whole and in ranges that
+    cross chunk boundaries, with the headers every answer carries."""
+    team = await build_team(client)
+    record = await add_record(client, team)
+    data_dir: Path = client.server.app[SETTINGS].data_dir
+    content = os.urandom(3 * STREAM_CHUNK + 12345)
+    relative = Path(record["recording"].path).with_name("caseworker-video.webm")
+    (data_dir / relative).write_bytes(content)
+    async with database(client).transaction() as session:
+        video = Recording(
+            booking_id=team.visits["declined"],
+            participant_role="caseworker",
+            participant_name="Ben",
+            kind="video",
+            path=str(relative),
+            status=RecordingStatus.FINALIZED,
+        )
+        session.add(video)
+    url = f"/api/recordings/{video.id}/media"
+    response = await team.sup.call(client, "GET", url)
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "video/webm"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert await response.read() == content
+    first, last = STREAM_CHUNK - 10, 2 * STREAM_CHUNK + 10
+    response = await team.sup.call(client, "GET", url, headers={"Range": f"bytes={first}-{last}"})
+    assert response.status == 206
+    assert response.headers["Content-Range"] == f"bytes {first}-{last}/{len(content)}"
+    assert await response.read() == content[first : last + 1]
 
 
 async def test_deleted_or_missing_recording_files_are_refused(client: TestClient) -> None:

@@ -35,7 +35,14 @@ from visits.models import (
 from visits.supervision import metrics
 from visits.supervision.detail import review_out, staff_names, visit_detail
 from visits.supervision.facts import FACT_COLUMNS, note_signatures, reviewed_keys, visit_facts
-from visits.supervision.media import check_range, media_type, recording_file
+from visits.supervision.media import (
+    check_range,
+    media_type,
+    open_plain,
+    plain_size,
+    recording_file,
+    stream,
+)
 from visits.supervision.models import VisitReview
 from visits.supervision.schemas import (
     MediaQuery,
@@ -196,36 +203,46 @@ async def recording_media(call: Call[None, MediaQuery]) -> web.StreamResponse:
         if recording.status is RecordingStatus.DELETED:
             raise Gone("This recording was deleted under the retention rules.")
         path = recording_file(call.settings.data_dir, recording)
-        size = path.stat().st_size
-        check = check_range(request, size)
-        if not check.satisfiable:
-            answer = json_response(
-                error_body(
-                    "range_not_satisfiable",
-                    f"Range {request.headers.get('Range', '')!r} is not within the "
-                    f"{size} bytes of this recording.",
-                ),
-                status=416,
-            )
-            answer.headers["Content-Range"] = f"bytes */{size}"
-            return answer
-        if check.starts_playback:
-            await audit.append(
-                session,
-                call.actor,
-                "recording.download" if call.query.download else "recording.playback",
-                "recording",
-                recording.id,
-                details={
-                    "booking_id": str(recording.booking_id),
-                    "kind": recording.kind,
-                    "range": request.headers.get("Range", ""),
-                },
-            )
+        file = open_plain(path, call.settings)
+        try:
+            size = plain_size(file)
+            check = check_range(request, size)
+            if check.satisfiable and check.starts_playback:
+                await audit.append(
+                    session,
+                    call.actor,
+                    "recording.download" if call.query.download else "recording.playback",
+                    "recording",
+                    recording.id,
+                    details={
+                        "booking_id": str(recording.booking_id),
+                        "kind": recording.kind,
+                        "range": request.headers.get("Range", ""),
+                    },
+                )
+        except BaseException:
+            file.close()
+            raise
+    if not check.satisfiable:
+        file.close()
+        answer = json_response(
+            error_body(
+                "range_not_satisfiable",
+                f"Range {request.headers.get('Range', '')!r} is not within the "
+                f"{size} bytes of this recording.",
+            ),
+            status=416,
+        )
+        answer.headers["Content-Range"] = f"bytes */{size}"
+        return answer
     disposition = "attachment" if call.query.download else "inline"
-    return web.FileResponse(
-        path,
-        headers={
+    # The audit event committed with the transaction above, before the first byte is sent.
+    return await stream(
+        request,
+        file,
+        check,
+        size,
+        {
             "Content-Type": media_type(recording),
             "Content-Disposition": (
                 f'{disposition}; filename="recording-{recording.id}{path.suffix}"'
