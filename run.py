@@ -17,9 +17,15 @@ from scheduler.room import room as scheduler_room
 from signaling.room import room as signaling_room
 from transcription.room import room as transcription_room
 from visits.settings import Settings
+from visits.supervision.room import room as supervision_room
 from visits.web.app import Room, create_app
 
-ROOMS: tuple[Room, ...] = (scheduler_room, signaling_room, transcription_room)
+ROOMS: tuple[Room, ...] = (
+    scheduler_room,
+    signaling_room,
+    transcription_room,
+    supervision_room,
+)
 
 
 def build_app(settings: Settings) -> web.Application:

@@ -31,7 +31,7 @@ from tests.world import (
     staff_persona,
     tomorrow_at,
 )
-from visits.models import Booking, NoteStatus, StaffRole, VisitNote
+from visits.models import Booking, NoteStatus, Recording, RecordingStatus, StaffRole, VisitNote
 from visits.web.keys import API, SETTINGS
 
 ANON, LINK_B, CW_B, SUP_B, ADMIN = "anonymous", "link_b", "cw_b", "sup_b", "admin"
@@ -97,6 +97,11 @@ def booking_body(world: World, persona: str) -> dict[str, Any]:
 
 def caseworkers_only(ok: int) -> dict[str, int]:
     return only({ANON: 401, LINK_B: 401, LINK_A: 401, ADMIN: 403, SUP_A: 403, SUP_B: 403}, ok)
+
+
+def supervisors_only(ok: int, other_team: int) -> dict[str, int]:
+    """Team oversight: team A's supervisor; team B's sees their own team (or nothing of A)."""
+    return only({ANON: 401, LINK_B: 401, LINK_A: 401, SUP_A: ok, SUP_B: other_team}, default=403)
 
 
 def links_only(ok: int) -> dict[str, int]:
@@ -291,6 +296,16 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/api/notes/{note_id}/export"): Expect(case_content(200)),
     ("GET", "/api/notes/{note_id}/history"): Expect(case_content(200)),
     ("DELETE", "/api/calendar-feed"): Expect(caseworkers_only(204)),
+    # Supervision
+    ("GET", "/api/team/visits"): Expect(supervisors_only(200, 200)),
+    ("GET", "/api/visits/{booking_id}"): Expect(supervisors_only(200, 404)),
+    ("GET", "/api/recordings/{recording_id}/media"): Expect(supervisors_only(200, 404)),
+    ("GET", "/api/review-queue"): Expect(supervisors_only(200, 200)),
+    ("POST", "/api/review-queue/{booking_id}/reviewed"): Expect(
+        supervisors_only(201, 404), body=lambda w, p: {"comment": "Looked at it."}
+    ),
+    ("GET", "/api/team/metrics"): Expect(supervisors_only(200, 200)),
+    ("GET", "/api/team/metrics.csv"): Expect(supervisors_only(200, 200)),
 }
 
 
@@ -326,9 +341,18 @@ async def build_world(client: TestClient) -> World:
             path=f"uploads/{case_a.id}/matrix.pdf",
         )
         session.add(document)
-    stored = client.server.app[SETTINGS].data_dir / document.path
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    stored.write_bytes(b"%PDF-1.4\n")
+        recording = Recording(
+            booking_id=uuid.UUID(booking_a["booking"]["id"]),
+            participant_role="caseworker",
+            kind="audio",
+            path=f"recordings/{booking_a['booking']['id']}/matrix.ogg",
+            status=RecordingStatus.FINALIZED,
+        )
+        session.add(recording)
+    data_dir = client.server.app[SETTINGS].data_dir
+    for path, content in ((document.path, b"%PDF-1.4\n"), (recording.path, b"OggS matrix\n")):
+        (data_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir / path).write_bytes(content)
     note = await add_note(client, booking_a["booking"]["id"])
     return World(
         personas=personas,
@@ -342,6 +366,7 @@ async def build_world(client: TestClient) -> World:
             "document_id": str(document.id),
             "note_id": note["note_id"],
             "item_id": note["item_id"],
+            "recording_id": str(recording.id),
         },
         case_markers=["A-1001", "Alice Alpha", booking_a["booking"]["id"], str(case_a.id)],
         staff_markers=["cw_a", "sup_a"],

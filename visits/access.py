@@ -20,6 +20,7 @@ from visits.models import (
     Case,
     Client,
     ParticipantRole,
+    Recording,
     StaffRole,
     StaffUser,
     VisitNote,
@@ -60,6 +61,7 @@ class Audience(enum.Enum):
     ADMIN = "admin"  # account and team management; no case content
     CASE_STAFF = "case_staff"  # caseworkers and supervisors: case content, scoped below
     CASEWORKER = "caseworker"
+    SUPERVISOR = "supervisor"  # oversight of a team's visits: queue, metrics, playback
     LINK = "link"  # a client or guest join link
 
 
@@ -68,6 +70,7 @@ _STAFF_ROLES = {
     Audience.ADMIN: {StaffRole.ADMIN},
     Audience.CASE_STAFF: {StaffRole.CASEWORKER, StaffRole.SUPERVISOR},
     Audience.CASEWORKER: {StaffRole.CASEWORKER},
+    Audience.SUPERVISOR: {StaffRole.SUPERVISOR},
 }
 
 
@@ -219,3 +222,50 @@ def link_reaches(booking: Booking, case_id: uuid.UUID, client_id: uuid.UUID) -> 
     """Whether a link to `booking` reaches a thing of a case's client (e.g. a document
     request): the same case and the same client, nothing else."""
     return booking.case_id == case_id and booking.client_id == client_id
+
+
+def supervised_booking_scope(principal: Principal) -> ColumnElement[bool]:
+    """A condition on Booking: visits a supervisor oversees (those of their team's cases).
+    Anyone else oversees nothing, whatever route they reach this through."""
+    if not isinstance(principal, StaffPrincipal) or principal.role is not StaffRole.SUPERVISOR:
+        return false()
+    return Booking.case_id.in_(select(Case.id).where(case_scope(principal)))
+
+
+async def supervised_booking_for(
+    session: AsyncSession, principal: Principal, booking_id: uuid.UUID
+) -> Booking:
+    """A visit of the supervisor's team; anything else is a plain 404."""
+    booking = await session.scalar(
+        select(Booking).where(Booking.id == booking_id, supervised_booking_scope(principal))
+    )
+    if booking is None:
+        raise NotFound(f"No visit {booking_id} in your team.")
+    return booking
+
+
+async def supervised_recording_for(
+    session: AsyncSession, principal: Principal, recording_id: uuid.UUID
+) -> Recording:
+    """A recording of a visit the supervisor oversees; anything else is a plain 404."""
+    recording = await session.scalar(
+        select(Recording)
+        .join(Booking, Booking.id == Recording.booking_id)
+        .where(Recording.id == recording_id, supervised_booking_scope(principal))
+    )
+    if recording is None:
+        raise NotFound(f"No recording {recording_id} in your team's visits.")
+    return recording
+
+
+async def supervised_caseworker_for(
+    session: AsyncSession, principal: Principal, caseworker_id: uuid.UUID
+) -> StaffUser:
+    """A caseworker of the supervisor's team (e.g. a filter on the team's visits)."""
+    is_supervisor = isinstance(principal, StaffPrincipal) and principal.role is StaffRole.SUPERVISOR
+    caseworker = await session.scalar(
+        select(StaffUser).where(StaffUser.id == caseworker_id, caseworker_scope(principal))
+    )
+    if caseworker is None or not is_supervisor:
+        raise NotFound(f"No caseworker {caseworker_id} in your team.")
+    return caseworker

@@ -31,6 +31,7 @@ MODEL_MODULES = (
     "scheduler.models",
     "signaling.models",
     "transcription.models",
+    "visits.supervision.models",
 )
 
 

@@ -108,6 +108,19 @@ class Settings(BaseSettings):
     transcription_max_attempts: int = Field(4, ge=1, le=50)
     transcription_retry_seconds: float = Field(30.0, gt=0, le=86400)
     transcription_poll_seconds: float = Field(2.0, gt=0, le=3600)
+    # Supervision (visits/supervision/): what puts a visit in the supervisor's review queue.
+    review_unsigned_days: int = Field(
+        3, ge=0, le=365, description="A held visit's note still unsigned this many days after."
+    )
+    review_short_visit_minutes: int = Field(
+        5, ge=0, le=480, description="A held visit shorter than this many minutes."
+    )
+    review_no_show_repeat: int = Field(
+        2, ge=2, le=50, description="A client who missed this many visits in the lookback."
+    )
+    review_lookback_days: int = Field(
+        90, ge=1, le=3650, description="How far back the review queue and no-show counts look."
+    )
 
     _split = field_validator("ice_host_addresses", "ice_servers", mode="before")(_split_list)
     _split_minutes = field_validator("reminder_minutes", mode="before")(_split_list)

@@ -20,6 +20,7 @@ function show(me) {
     document.getElementById("who").textContent = me.user.display_name;
     document.getElementById("role").textContent = me.user.role;
     document.getElementById("console-link").hidden = me.user.role === "admin";
+    document.getElementById("supervisor-link").hidden = me.user.role !== "supervisor";
   }
 }
 
