@@ -15,7 +15,16 @@ from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.errors import Forbidden, NotFound, NotSignedIn
-from visits.models import Booking, Case, Client, ParticipantRole, StaffRole, StaffUser, case_clients
+from visits.models import (
+    Booking,
+    Case,
+    Client,
+    LegalHold,
+    ParticipantRole,
+    StaffRole,
+    StaffUser,
+    case_clients,
+)
 
 
 @dataclass(frozen=True)
@@ -184,3 +193,29 @@ def link_reaches(booking: Booking, case_id: uuid.UUID, client_id: uuid.UUID) -> 
     """Whether a link to `booking` reaches a thing of a case's client (e.g. a document
     request): the same case and the same client, nothing else."""
     return booking.case_id == case_id and booking.client_id == client_id
+
+
+def may_manage_holds(principal: Principal) -> StaffPrincipal:
+    """Legal holds are placed and released by supervisors, on their team's cases and visits
+    (found through `case_for`/`booking_for`); caseworkers see them, administrators do not."""
+    staff = _staff(principal)
+    if staff.role is not StaffRole.SUPERVISOR:
+        raise Forbidden("Only a supervisor may place or release a legal hold.")
+    return staff
+
+
+def hold_scope(principal: Principal) -> ColumnElement[bool]:
+    """A condition on LegalHold: holds on cases (or their visits) the principal may read."""
+    visible_cases = select(Case.id).where(case_scope(principal))
+    return LegalHold.case_id.in_(visible_cases) | LegalHold.booking_id.in_(
+        select(Booking.id).where(Booking.case_id.in_(visible_cases))
+    )
+
+
+async def hold_for(session: AsyncSession, principal: Principal, hold_id: uuid.UUID) -> LegalHold:
+    hold = await session.scalar(
+        select(LegalHold).where(LegalHold.id == hold_id, hold_scope(principal))
+    )
+    if hold is None:
+        raise NotFound(f"No legal hold {hold_id} that you can see.")
+    return hold

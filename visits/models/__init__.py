@@ -23,9 +23,11 @@ from visits.models.records import (
     Transcript,
     VisitNote,
 )
+from visits.models.retention import AuditCheckpoint, LegalHold
 
 __all__ = [
     "AccessToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "Booking",
     "BookingKind",
@@ -35,6 +37,7 @@ __all__ = [
     "Client",
     "Consent",
     "ConsentChoice",
+    "LegalHold",
     "NoteStatus",
     "ParticipantRole",
     "Recording",

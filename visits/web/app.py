@@ -18,7 +18,7 @@ from visits.web.api import Api
 from visits.web.auth import Authenticator
 from visits.web.errors import json_errors, security_headers
 from visits.web.keys import API, AUTHENTICATOR, DATABASE, EVENTS, SETTINGS, TRANSLATIONS
-from visits.web.routes import admin, bookings, cases, session, system
+from visits.web.routes import admin, bookings, cases, holds, session, system
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
         admin.register,
         cases.register,
         bookings.register,
+        holds.register,
     ):
         register(api)
     for room in rooms:
