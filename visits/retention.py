@@ -272,8 +272,8 @@ async def _audit_events(db: Database, cutoff: datetime, report: RetentionReport)
         count = await session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.id <= last.id)
         )
-        await session.execute(delete(AuditEvent).where(AuditEvent.id <= last.id))
-        session.add(AuditCheckpoint(through_id=last.id, through_hash=last.hash, deleted=count))
+        # Appended before the delete: the newest row always survives, so SQLite (whose rowids
+        # follow the highest one left) never hands out a deleted event's id again.
         await audit.append(
             session,
             audit.SYSTEM,
@@ -282,4 +282,6 @@ async def _audit_events(db: Database, cutoff: datetime, report: RetentionReport)
             last.id,
             details={"through_id": last.id, "through_hash": last.hash, "deleted": count},
         )
+        await session.execute(delete(AuditEvent).where(AuditEvent.id <= last.id))
+        session.add(AuditCheckpoint(through_id=last.id, through_hash=last.hash, deleted=count))
         report.audit_events += count or 0
