@@ -60,9 +60,9 @@ class FasterWhisperEngine:
         self._language = None if self._model.model.is_multilingual else "en"
         logger.info("loaded faster-whisper model %s from %s", self.model, model_dir)
 
-    def transcribe(self, audio: Path) -> Transcription:
+    def transcribe(self, audio: Path, *, key: bytes | None = None) -> Transcription:
         """Transcribe one file; only what voice activity detection calls speech is decoded."""
-        samples = load_audio(audio)
+        samples = load_audio(audio, key=key)
         pieces, info = self._model.transcribe(
             samples,
             language=self._language,

@@ -91,9 +91,9 @@ class OpenAIWhisperEngine:
             )
         logger.info("loaded openai-whisper model %s from %s", self.model, checkpoint)
 
-    def transcribe(self, audio: Path) -> Transcription:
+    def transcribe(self, audio: Path, *, key: bytes | None = None) -> Transcription:
         """Transcribe one file, decoding only the stretches voice activity detection keeps."""
-        samples = load_audio(audio)
+        samples = load_audio(audio, key=key)
         speech, timeline = _vad.speech_only(samples)
         pieces: list[dict[str, Any]] = []
         language = self._language or "en"
