@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from visits.db import Database
+from visits.errors import NotFound
 from visits.events import Events
 from visits.i18n import Translations
 from visits.migrate import ensure_schema
@@ -38,6 +40,24 @@ def static_page(name: str) -> Callable[[web.Request], object]:
     return page
 
 
+async def static_file(request: web.Request) -> web.FileResponse:
+    """A file under static/, and nothing outside it however the path is spelled (`..`,
+    escapes, symlinks); a miss is a JSON 404 like every other error."""
+    relative = request.match_info["path"]
+    path = await asyncio.to_thread(_inside_static, relative)
+    if path is None:
+        raise NotFound(f"Nothing at {request.path}.")
+    return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+
+def _inside_static(relative: str) -> Path | None:
+    root = STATIC_DIR.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
 def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Application:
     app = web.Application(
         middlewares=[security_headers, json_errors], client_max_size=MAX_JSON_BODY
@@ -63,7 +83,7 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
     api.install(app)
 
     app.router.add_get("/", static_page("index.html"))
-    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    app.router.add_get("/static/{path:.+}", static_file)
     return app
 
 
