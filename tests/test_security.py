@@ -4,6 +4,7 @@ forging cross-site changes, flooding bodies, and fuzzing every documented route.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ import schemathesis
 from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
+from sqlalchemy import func, select
 
 from tests.test_authorization_matrix import (
     ADMIN,
@@ -169,17 +171,15 @@ async def test_guessing_tokens_is_throttled(service, guess) -> None:  # type: ig
     statuses = [await guess(client, attempt) for attempt in range(12)]
     assert set(statuses[:8]) <= {401, 404}, statuses
     assert statuses[8:] == [429] * 4, statuses
+    async with database(client).transaction() as session:
+        hits = await session.scalar(select(func.count()).select_from(ThrottleHit))
+    assert hits == 8
     response = await ANONYMOUS.call(
         client, "GET", "/api/link/visit", headers={"Authorization": "Bearer x"}
     )
     if guess is not _guess_kiosk_code:  # the kiosk has its own count
         assert response.status == 429
         assert int(response.headers["Retry-After"]) > 0
-    async with database(client).transaction() as session:
-        from sqlalchemy import func, select
-
-        hits = await session.scalar(select(func.count()).select_from(ThrottleHit))
-    assert hits == 8
 
 
 def _staff_persona_for(world: World, audience: Audience) -> Persona | None:
@@ -227,13 +227,19 @@ async def test_oversized_bodies_are_refused_with_413_json(client: TestClient) ->
     error, and nothing is stored."""
     world = await build_world(client)
     huge = {"case_number": "X-1", "caseworker_id": world.ids["user_id"], "title": "x" * 2_000_000}
-    response = await world.personas[SUP_A].call(client, "POST", "/api/cases", json=huge)
+    response = await world.personas[SUP_A].call(
+        client,
+        "POST",
+        "/api/cases",
+        data=io.BytesIO(json.dumps(huge).encode()),
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status == 413
     assert (await response.json())["message"]
     limit = client.server.app[SETTINGS].upload_max_bytes
     upload = b"%PDF-1.4\n" + b"0" * limit
     response = await world.personas[LINK_A].call(
-        client, "POST", f"/api/link/documents/{world.ids['request_id']}", data=upload
+        client, "POST", f"/api/link/documents/{world.ids['request_id']}", data=io.BytesIO(upload)
     )
     assert response.status == 413
     assert (await response.json())["error"] == "payload_too_large"
