@@ -181,8 +181,12 @@ async def _parse_body(endpoint: Endpoint, request: web.Request) -> BaseModel | N
         raise UnsupportedMediaType("Send the request body as application/json.")
     try:
         data = json.loads(await request.read() or b"null")
+        # JSON may escape lone surrogates (\ud800), which no database can store as text.
+        json.dumps(data, ensure_ascii=False).encode()
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InvalidInput(f"The body is not valid JSON: {error}") from None
+    except UnicodeEncodeError:
+        raise InvalidInput("The body holds text that is not valid Unicode.") from None
     try:
         return endpoint.body.model_validate(data)
     except ValidationError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -40,6 +40,17 @@ class CaseIn(BaseModel):
     clients: Annotated[list[ClientIn], Field(min_length=1, max_length=70)]
 
 
+def _refuse_nulls(change: BaseModel, required: tuple[str, ...]) -> None:
+    """A change may leave a field out, but not set one the record cannot do without to null."""
+    nulled = [
+        name
+        for name in required
+        if name in change.model_fields_set and getattr(change, name) is None
+    ]
+    if nulled:
+        raise ValueError(f"{', '.join(nulled)} may be left out but not set to null")
+
+
 class CaseChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,13 +58,23 @@ class CaseChange(BaseModel):
     status: CaseStatus | None = None
     caseworker_id: uuid.UUID | None = None
 
+    @model_validator(mode="after")
+    def _no_nulls(self) -> CaseChange:
+        _refuse_nulls(self, ("title", "status", "caseworker_id"))
+        return self
+
 
 class ClientChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     full_name: Name | None = None
     preferred_language: LanguageTag | None = None
-    phone: Phone | None = None
+    phone: Phone | None = None  # null removes the phone number
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> ClientChange:
+        _refuse_nulls(self, ("full_name", "preferred_language"))
+        return self
 
 
 class CaseSearch(BaseModel):
