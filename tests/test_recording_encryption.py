@@ -180,3 +180,39 @@ async def test_start_up_encrypts_recordings_and_verify_reads_them(
         f"({paths[0]} : chunk 0 fails authentication (altered))".replace(" : ", ": ")
     ]
     assert uuid.UUID(str(visit.booking_id))
+
+
+async def test_an_encrypted_recording_is_served_with_ranges(aiohttp_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A player gets the plaintext of an encrypted file, whole or by byte ranges, exactly as
+    it would get a plain file."""
+    from aiohttp import web
+
+    from visits.web.media import media_response
+
+    data = os.urandom(300_000)
+    plain, sealed = tmp_path / "plain.ogg", tmp_path / "sealed.ogg"
+    plain.write_bytes(data)
+    sealed.write_bytes(data)
+    encrypt_file(sealed, KEY)
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        return await media_response(
+            request, tmp_path / request.match_info["name"], KEY, "audio/ogg"
+        )
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    client = await aiohttp_client(app)
+    for name in ("plain.ogg", "sealed.ogg"):
+        whole = await client.get(f"/{name}")
+        assert (whole.status, await whole.read()) == (200, data)
+        for header, expected in (
+            ("bytes=0-", data),
+            ("bytes=70000-200000", data[70000:200001]),
+            ("bytes=-1000", data[-1000:]),
+        ):
+            part = await client.get(f"/{name}", headers={"Range": header})
+            assert part.status == 206, (name, header)
+            assert await part.read() == expected, (name, header)
+        beyond = await client.get(f"/{name}", headers={"Range": "bytes=400000-"})
+        assert beyond.status == 416
