@@ -248,8 +248,8 @@ async def test_oversized_bodies_are_refused_with_413_json(client: TestClient) ->
 
 
 async def test_what_the_fuzzer_found_is_a_400(client: TestClient) -> None:
-    """Nulling a required field and text with lone surrogates (both once a 500) are bad
-    input, named in a 400, and change nothing."""
+    """Nulling a required field, text with lone surrogates or NUL, an over-long language
+    (each once a 500) are bad input, named in a 400, and change nothing."""
     world = await build_world(client)
     supervisor = world.personas[SUP_A]
     for path, body in (
@@ -270,6 +270,22 @@ async def test_what_the_fuzzer_found_is_a_400(client: TestClient) -> None:
     )
     assert response.status == 400, await response.text()
     assert "not valid Unicode" in (await response.json())["message"]
+    # PostgreSQL refused these (SQLite stored them): a NUL in text, an over-long language.
+    for path, body, problem in (
+        ("/api/teams", {"name": "North\u0000"}, "NUL"),
+        ("/api/session", {"username": "a\u0000", "password": "x"}, "NUL"),
+        (
+            f"/api/clients/{world.ids['client_id']}",
+            {"preferred_language": "lr-FMh5L4Lx-oe0UdycK"},
+            "preferred_language",
+        ),
+    ):
+        persona = world.personas[ADMIN] if path == "/api/teams" else supervisor
+        response = await persona.call(
+            client, "POST" if "clients" not in path else "PATCH", path, json=body
+        )
+        assert response.status == 400, await response.text()
+        assert problem in (await response.json())["message"]
     case = await (await supervisor.call(client, "GET", f"/api/cases/{world.ids['case_id']}")).json()
     assert case["title"] == "Case A-1001"
     assert case["clients"][0]["full_name"] == "Alice Alpha"
