@@ -23,18 +23,21 @@ from visits.web.keys import SETTINGS
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def audit_verify(client: TestClient) -> subprocess.CompletedProcess[str]:
-    """`run.py audit verify` on the test service's data (the event loop keeps serving)."""
+async def audit_verify(
+    client: TestClient, action: str = "verify", **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """`run.py audit ACTION` on the test service's data (the event loop keeps serving)."""
     settings = client.server.app[SETTINGS]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VV_")} | {
         "VV_DATA_DIR": str(settings.data_dir),
         "VV_DATABASE_URL": settings.database_url,
+        **variables,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "run.py",
         "audit",
-        "verify",
+        action,
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -163,3 +166,13 @@ async def test_deleting_the_start_of_the_chain_is_detected(client: TestClient) -
     assert len(report.problems) == 1
     assert report.problems[0].startswith(f"audit event #{ids[2]} ")
     assert "genesis" in report.problems[0]
+
+
+async def test_retention_command_runs_retention_once(client: TestClient) -> None:
+    """`run.py audit retention` applies the configured periods now and says what it did."""
+    team = await office(client)
+    await visit_on_record(client, team.caseworker, "V-8", age=timedelta(days=10))
+    result = await audit_verify(client, "retention", VV_RETENTION_RECORDING_DAYS="7")
+    assert result.returncode == 0, result.stderr
+    assert "retention: deleted 2 recordings, 0 transcripts" in result.stdout
+    assert (await audit_verify(client)).returncode == 0

@@ -1,4 +1,6 @@
-"""`audit verify` and `audit retention`: the audit log and retention from the command line."""
+"""`audit verify` and `audit retention`: the audit log and retention from the command line.
+
+Registered by visits.cli (which imports this module when it registers its commands)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,13 @@ import sys
 from pathlib import Path
 
 from visits.audit_verify import verify
+from visits.cli import run_command, settings_from
 from visits.db import Database, utcnow
 from visits.migrate import ensure_schema
 from visits.retention import apply_retention
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from visits.cli import run_command, settings_from
-
     audit = commands.add_parser("audit", help="check the audit log; run retention now")
     actions = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
 

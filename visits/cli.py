@@ -61,7 +61,7 @@ def register(commands: argparse._SubParsersAction, app_factory: AppFactory) -> N
     create_user.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
     create_user.set_defaults(run=_create_user)
 
-    from visits import audit_cli  # it imports this module's helpers
+    from visits import audit_cli  # imported here: it uses this module's helpers
 
     audit_cli.register(commands)
 
