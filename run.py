@@ -15,10 +15,11 @@ import transcription.cli
 import visits.cli
 from scheduler.room import room as scheduler_room
 from signaling.room import room as signaling_room
+from transcription.room import room as transcription_room
 from visits.settings import Settings
 from visits.web.app import Room, create_app
 
-ROOMS: tuple[Room, ...] = (scheduler_room, signaling_room)
+ROOMS: tuple[Room, ...] = (scheduler_room, signaling_room, transcription_room)
 
 
 def build_app(settings: Settings) -> web.Application:
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     visits.cli.register(commands, build_app)
-    transcription.cli.register(commands)
+    transcription.cli.register(commands, build_app)
     return parser
 
 

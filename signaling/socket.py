@@ -128,6 +128,8 @@ async def visit_socket(request: web.Request) -> web.StreamResponse:
     participant: Participant | None = None
     try:
         async for frame in ws:
+            if frame.type == WSMsgType.ERROR:
+                break  # e.g. no pong to our heartbeat: the connection is gone
             if frame.type != WSMsgType.TEXT:
                 await ws.send_json(error("invalid_message", "Send JSON text messages."))
                 continue

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fractions
 import json
 import logging
 import shutil
@@ -28,92 +27,11 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from signaling.ice import IceConfig, make_peer_connection
+from signaling.ice import make_peer_connection
 from signaling.recording import VideoRecordingOptions, VisitRecorder
+from signaling.synthetic import LOOPBACK_ICE, RATE, PatternVideoTrack, PcmAudioTrack
 
 logger = logging.getLogger(__name__)
-
-RATE = 48000
-LOOPBACK_ICE = IceConfig(host_addresses=("127.0.0.1",))
-_AUDIO_PTIME = 0.020
-_VIDEO_TIME_BASE = fractions.Fraction(1, 90000)
-
-
-class PcmAudioTrack(MediaStreamTrack):
-    """Plays int16 mono 48 kHz samples in real time, then silence, like a live microphone.
-
-    `skip=(at, length)` stops sending for `length` seconds at source time `at` while the clock
-    (and the pts) move on: what packet loss looks like to the receiver.
-    """
-
-    kind = "audio"
-
-    def __init__(self, samples: np.ndarray, *, skip: tuple[float, float] | None = None) -> None:
-        super().__init__()
-        self._samples = samples.astype(np.int16)
-        self._skip = skip
-        self._pts = 0
-        self._start: float | None = None
-        self.first_frame_at: float | None = None
-
-    async def recv(self) -> av.AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        samples_per_frame = int(RATE * _AUDIO_PTIME)
-        if self._skip is not None and self._pts >= self._skip[0] * RATE:
-            self._pts += round(self._skip[1] * RATE)
-            self._skip = None
-        if self._start is None:
-            self._start = time.time()
-            self.first_frame_at = self._start
-        else:
-            await asyncio.sleep(max(0.0, self._start + self._pts / RATE - time.time()))
-        chunk = self._samples[self._pts : self._pts + samples_per_frame]
-        if len(chunk) < samples_per_frame:
-            chunk = np.concatenate([chunk, np.zeros(samples_per_frame - len(chunk), np.int16)])
-        frame = av.AudioFrame.from_ndarray(chunk[np.newaxis, :], format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, RATE)
-        self._pts += samples_per_frame
-        return frame
-
-
-class PatternVideoTrack(MediaStreamTrack):
-    """640x480 frames of one colour with a moving white bar, at `fps`, 90 kHz timestamps."""
-
-    kind = "video"
-
-    def __init__(
-        self,
-        *,
-        color: tuple[int, int, int] = (200, 40, 40),
-        fps: int = 20,
-        size: tuple[int, int] = (640, 480),
-    ) -> None:
-        super().__init__()
-        self._fps = fps
-        width, height = size
-        self._image = np.empty((height, width, 3), dtype=np.uint8)
-        self._image[:] = color
-        self._index = 0
-        self._start: float | None = None
-
-    async def recv(self) -> av.VideoFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._start is None:
-            self._start = time.time()
-        else:
-            await asyncio.sleep(max(0.0, self._start + self._index / self._fps - time.time()))
-        image = self._image.copy()
-        x = (self._index * 8) % (image.shape[1] - 40)
-        image[:, x : x + 40] = 255
-        frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-        frame.pts = round(self._index / self._fps / _VIDEO_TIME_BASE)
-        frame.time_base = _VIDEO_TIME_BASE
-        self._index += 1
-        return frame
 
 
 def tone(frequency: float, seconds: float, amplitude: float = 0.3) -> np.ndarray:

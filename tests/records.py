@@ -109,11 +109,12 @@ async def visit_on_record(
             status="done",
             text=text,
             segments=segments,
-            sha256=transcript_sha256(text, segments),
+            sha256=transcript_sha256(segments),
             created_at=created,
             completed_at=created,
         )
         note = VisitNote(
+            id=uuid.uuid4(),
             booking_id=booking_id,
             case_id=case.id,
             status=NoteStatus.SIGNED,

@@ -77,7 +77,7 @@ async def test_altered_rows_and_files_are_each_named(client: TestClient) -> None
         await session.execute(
             update(Transcript)
             .where(Transcript.id == visit.transcript.id)
-            .values(text="Casey (caseworker): Something else.")
+            .values(segments=[visit.transcript.segments[0] | {"text": "Something else."}])
         )
         await session.execute(
             update(VisitNote)

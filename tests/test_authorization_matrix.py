@@ -9,6 +9,7 @@ no 2xx answer to them may contain team A's case content.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ from tests.world import (
     staff_persona,
     tomorrow_at,
 )
-from visits.models import StaffRole
+from visits.models import Booking, NoteStatus, StaffRole, VisitNote
 from visits.web.keys import API, SETTINGS
 
 ANON, LINK_B, CW_B, SUP_B, ADMIN = "anonymous", "link_b", "cw_b", "sup_b", "admin"
@@ -143,6 +144,51 @@ def supervisors_of_a(ok: int) -> dict[str, int]:
     return case_content(ok) | {CW_A: 403, CW_B: 403}
 
 
+async def add_note(client: TestClient, booking_id: str, *, signed: bool = False) -> dict[str, str]:
+    """A visit note on a booking of team A, with one suggestion (a draft) or none (signed)."""
+    item = str(uuid.uuid4())
+    async with database(client).transaction() as session:
+        booking = await session.get(Booking, uuid.UUID(booking_id))
+        assert booking is not None
+        note = VisitNote(
+            booking_id=booking.id,
+            case_id=booking.case_id,
+            body={
+                "summary": "Visit",
+                "action_items": []
+                if signed
+                else [
+                    {
+                        "id": item,
+                        "text": "Bring the lease",
+                        "owner": "Alice Alpha",
+                        "due": None,
+                        "at": 3.0,
+                        "status": "suggested",
+                    }
+                ],
+            },
+            status=NoteStatus.SIGNED if signed else NoteStatus.DRAFT,
+        )
+        session.add(note)
+    return {"booking_id": booking_id, "note_id": str(note.id), "item_id": item}
+
+
+async def fresh_draft(client: TestClient, world: World) -> dict[str, Any]:
+    booked = await fresh_booking(client, world)
+    return booked | await add_note(client, booked["booking_id"])
+
+
+async def fresh_signed(client: TestClient, world: World) -> dict[str, Any]:
+    booked = await fresh_booking(client, world)
+    return booked | await add_note(client, booked["booking_id"], signed=True)
+
+
+def note_authors(ok: int) -> dict[str, int]:
+    """The case's caseworker changes its notes; other caseworkers find none; others may not."""
+    return caseworkers_only(ok) | {CW_B: 404}
+
+
 def pdf(world: World, persona: str) -> bytes:
     return b"%PDF-1.4\n% matrix test\n"
 
@@ -250,6 +296,22 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/api/legal-holds"): Expect(case_content(200) | {CW_B: 200, SUP_B: 200}),
     ("POST", "/api/legal-holds/{hold_id}/release"): Expect(supervisors_of_a(200), fresh=fresh_hold),
     ("POST", "/api/calendar-feed"): Expect(caseworkers_only(201)),
+    # Transcripts and notes
+    ("GET", "/api/bookings/{booking_id}/transcript"): Expect(case_content(200)),
+    ("GET", "/api/bookings/{booking_id}/note"): Expect(case_content(200)),
+    ("GET", "/api/cases/{case_id}/notes"): Expect(case_content(200)),
+    ("PUT", "/api/notes/{note_id}"): Expect(
+        note_authors(200), body=lambda w, p: {"summary": "Talked about housing."}
+    ),
+    ("POST", "/api/notes/{note_id}/suggestions/{item_id}"): Expect(
+        note_authors(200), body=lambda w, p: {"decision": "confirm"}
+    ),
+    ("POST", "/api/notes/{note_id}/sign"): Expect(note_authors(409), fresh=fresh_draft),
+    ("POST", "/api/notes/{note_id}/addenda"): Expect(
+        note_authors(201), body=lambda w, p: {"text": "Correction."}, fresh=fresh_signed
+    ),
+    ("GET", "/api/notes/{note_id}/export"): Expect(case_content(200)),
+    ("GET", "/api/notes/{note_id}/history"): Expect(case_content(200)),
     ("DELETE", "/api/calendar-feed"): Expect(caseworkers_only(204)),
 }
 
@@ -289,6 +351,7 @@ async def build_world(client: TestClient) -> World:
     stored = client.server.app[SETTINGS].data_dir / document.path
     stored.parent.mkdir(parents=True, exist_ok=True)
     stored.write_bytes(b"%PDF-1.4\n")
+    note = await add_note(client, booking_a["booking"]["id"])
     return World(
         personas=personas,
         ids={
@@ -299,6 +362,8 @@ async def build_world(client: TestClient) -> World:
             "link_id": str(link_id),
             "request_id": str(request.id),
             "document_id": str(document.id),
+            "note_id": note["note_id"],
+            "item_id": note["item_id"],
         },
         case_markers=["A-1001", "Alice Alpha", booking_a["booking"]["id"], str(case_a.id)],
         staff_markers=["cw_a", "sup_a"],

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import faster_whisper
+import numpy as np
 
 from transcription import _vad
 from transcription.audio import duration_of, load_audio
@@ -62,7 +63,10 @@ class FasterWhisperEngine:
 
     def transcribe(self, audio: Path, *, key: bytes | None = None) -> Transcription:
         """Transcribe one file; only what voice activity detection calls speech is decoded."""
-        samples = load_audio(audio, key=key)
+        return self.transcribe_samples(load_audio(audio, key=key))
+
+    def transcribe_samples(self, samples: np.ndarray) -> Transcription:
+        """Transcribe 16 kHz mono float32 samples (what `audio.load_audio` returns)."""
         pieces, info = self._model.transcribe(
             samples,
             language=self._language,

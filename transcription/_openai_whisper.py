@@ -93,7 +93,10 @@ class OpenAIWhisperEngine:
 
     def transcribe(self, audio: Path, *, key: bytes | None = None) -> Transcription:
         """Transcribe one file, decoding only the stretches voice activity detection keeps."""
-        samples = load_audio(audio, key=key)
+        return self.transcribe_samples(load_audio(audio, key=key))
+
+    def transcribe_samples(self, samples: np.ndarray) -> Transcription:
+        """Transcribe 16 kHz mono float32 samples (what `audio.load_audio` returns)."""
         speech, timeline = _vad.speech_only(samples)
         pieces: list[dict[str, Any]] = []
         language = self._language or "en"

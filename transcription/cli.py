@@ -2,6 +2,7 @@
 
     run.py transcribe FILE [--engine NAME] [--model PATH_OR_NAME] [--json]
     run.py whisper-checkpoint OUT.pt [--model-dir DIR]
+    run.py demo [--json] [--data-dir DIR]
 
 Errors a user can cause (a missing or unreadable file, an unknown or uninstalled engine) are
 one line on stderr and exit status 1, never a traceback.
@@ -10,21 +11,28 @@ one line on stderr and exit status 1, never a traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+from aiohttp import web
 
 from transcription.audio import AudioError
 from transcription.engine import DEFAULT_ENGINE, ENGINE_NAMES, EngineUnavailable, load_engine
 
 logger = logging.getLogger(__name__)
 
+AppFactory = Callable[..., web.Application]
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction, app_factory: AppFactory) -> None:  # type: ignore[type-arg]
     """Add this package's subcommands; each sets `run(args) -> exit code`."""
     transcribe = commands.add_parser(
         "transcribe",
@@ -70,6 +78,22 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     checkpoint.set_defaults(run=run_whisper_checkpoint)
 
+    demo = commands.add_parser(
+        "demo",
+        help="hold one real visit offline and print its transcript and draft note",
+        description="Start the service on a loopback port with a fresh database, book a "
+        "visit, let two synthetic participants hold it with recorded speech, then print the "
+        "speaker-labelled transcript and the draft visit note (about a minute).",
+    )
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the database and recordings here (default: a temporary directory)",
+    )
+    demo.set_defaults(run=lambda args: run_demo_command(args, app_factory))
+
 
 def run_transcribe(args: argparse.Namespace) -> int:
     """Print what the engine hears in the file."""
@@ -98,6 +122,27 @@ def run_whisper_checkpoint(args: argparse.Namespace) -> int:
     except (EngineUnavailable, ValueError, OSError) as error:
         return _fail(str(error))
     print(out)
+    return EXIT_OK
+
+
+def run_demo_command(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    """Run the demo visit and print what the caseworker would find on the case."""
+    from transcription.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with tempfile.TemporaryDirectory(prefix="vv-demo-") as scratch:
+        data_dir = args.data_dir or Path(scratch)
+        if data_dir.exists() and any(data_dir.iterdir()) and args.data_dir is not None:
+            return _fail(f"{data_dir}: the demo needs an empty or new directory")
+        try:
+            result = asyncio.run(run_demo(app_factory, data_dir))
+        except (RuntimeError, TimeoutError, OSError) as error:
+            return _fail(f"the demo visit failed: {error}")
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(f"Visit {result['visit_id']}\n\nTranscript\n{result['transcript']['text']}\n")
+        print(result["note_text"])
     return EXIT_OK
 
 

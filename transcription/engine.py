@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 ENGINE_NAMES = ("faster-whisper", "openai-whisper")
@@ -85,6 +87,10 @@ class Engine(Protocol):
     def transcribe(self, audio: Path, *, key: bytes | None = None) -> Transcription:
         """Transcribe one audio or video file; raises `audio.AudioError` if unreadable.
         `key` (settings.recording_key_bytes) reads a recording encrypted at rest."""
+        ...
+
+    def transcribe_samples(self, samples: np.ndarray) -> Transcription:
+        """Transcribe 16 kHz mono float32 samples; times from the first sample."""
         ...
 
 

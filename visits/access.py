@@ -23,6 +23,7 @@ from visits.models import (
     ParticipantRole,
     StaffRole,
     StaffUser,
+    VisitNote,
     case_clients,
 )
 
@@ -142,6 +143,32 @@ async def booking_for(
     if booking is None:
         raise NotFound(f"No booking {booking_id} that you can see.")
     return booking
+
+
+async def note_for(session: AsyncSession, principal: Principal, note_id: uuid.UUID) -> VisitNote:
+    """A visit note (or addendum) of a case the principal may read."""
+    note = await session.scalar(
+        select(VisitNote).where(
+            VisitNote.id == note_id,
+            VisitNote.case_id.in_(select(Case.id).where(case_scope(principal))),
+        )
+    )
+    if note is None:
+        raise NotFound(f"No note {note_id} that you can see.")
+    return note
+
+
+async def check_note_author(session: AsyncSession, principal: Principal, note: VisitNote) -> None:
+    """Only the case's assigned caseworker edits, decides, signs and adds addenda to its notes:
+    a note is their professional record; supervisors read it."""
+    staff = _staff(principal)
+    case = await session.get(Case, note.case_id)
+    if (
+        case is None
+        or staff.role is not StaffRole.CASEWORKER
+        or case.caseworker_id != staff.user_id
+    ):
+        raise Forbidden("Only the case's assigned caseworker may change or sign its notes.")
 
 
 def may_change_case(principal: Principal, case: Case) -> bool:

@@ -26,7 +26,12 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # Packages whose tables share our metadata (named, not imported: visits depends on no room);
 # only autogenerate needs them imported.
-MODEL_MODULES = ("visits.models", "scheduler.models", "signaling.models")
+MODEL_MODULES = (
+    "visits.models",
+    "scheduler.models",
+    "signaling.models",
+    "transcription.models",
+)
 
 
 def target_metadata() -> MetaData:

@@ -4,8 +4,8 @@
 chosen one). What is deleted leaves its fingerprint and an audit event:
 
 - a recording's file is removed; its row stays with status `deleted` and its sha256;
-- a transcript's text and segments, a note's body are emptied; the row stays as a tombstone
-  (`deleted_at`) with its sha256;
+- a transcript's text and segments, a note's body (and every saved revision of it) are
+  emptied; the row stays as a tombstone (`deleted_at`) with its sha256;
 - audit events older than the period are deleted as a prefix of the chain; a checkpoint row
   keeps the last deleted event's id and hash, and a `retention.delete` event in the chain
   repeats them, so `audit verify` starts from there and detects a forged checkpoint.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits import audit
@@ -35,6 +35,7 @@ from visits.models import (
     AuditEvent,
     Booking,
     LegalHold,
+    NoteRevision,
     Recording,
     RecordingStatus,
     Transcript,
@@ -208,6 +209,10 @@ async def _notes(db: Database, cutoff: datetime, now: datetime, report: Retentio
                 continue
             note.body = {}
             note.deleted_at = now
+            # Every saved version of the body goes with it.
+            await session.execute(
+                update(NoteRevision).where(NoteRevision.note_id == note.id).values(body={})
+            )
             await audit.append(
                 session,
                 audit.SYSTEM,

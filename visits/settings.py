@@ -119,6 +119,16 @@ class Settings(BaseSettings):
         description="Base64 of 32 random bytes: encrypt recordings at rest (AES-256-GCM).",
         repr=False,
     )
+    # Transcription (transcription/): visit transcripts as persisted jobs in a process pool.
+    transcription_engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    transcription_model: str = Field(
+        "", description="Model directory, checkpoint or name; empty: the bundled tiny.en."
+    )
+    transcription_workers: int = Field(1, ge=1, le=16, description="Transcription processes.")
+    transcription_threads: int = Field(0, ge=0, le=64, description="CPU threads per process.")
+    transcription_max_attempts: int = Field(4, ge=1, le=50)
+    transcription_retry_seconds: float = Field(30.0, gt=0, le=86400)
+    transcription_poll_seconds: float = Field(2.0, gt=0, le=3600)
 
     _split = field_validator("ice_host_addresses", "ice_servers", mode="before")(_split_list)
     _split_minutes = field_validator("reminder_minutes", mode="before")(_split_list)

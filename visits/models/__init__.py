@@ -17,6 +17,7 @@ from visits.models.people import Client, StaffRole, StaffUser, Team
 from visits.models.records import (
     Consent,
     ConsentChoice,
+    NoteRevision,
     NoteStatus,
     Recording,
     RecordingStatus,
@@ -38,6 +39,7 @@ __all__ = [
     "Consent",
     "ConsentChoice",
     "LegalHold",
+    "NoteRevision",
     "NoteStatus",
     "ParticipantRole",
     "Recording",

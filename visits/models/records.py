@@ -84,6 +84,7 @@ class Transcript(Base):
     status: Mapped[str] = mapped_column(String(24), default="pending")
     engine: Mapped[str] = mapped_column(String(40), default="")
     model: Mapped[str] = mapped_column(String(200), default="")
+    versions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     text: Mapped[str] = mapped_column(Text, default="")
     segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     sha256: Mapped[str | None] = mapped_column(String(64))
@@ -124,3 +125,23 @@ class VisitNote(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Retention emptied the body; the row and its fingerprint stay as a tombstone.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NoteRevision(Base):
+    """One saved version of a note's body: drafted, edited, decided or signed, by whom, when.
+
+    Supervisors read a note's history from these; rows are only ever added.
+    """
+
+    __tablename__ = "note_revisions"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    note_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("visit_notes.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(24))  # drafted, edited, decided, signed
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

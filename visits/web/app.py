@@ -14,6 +14,7 @@ from visits.errors import NotFound
 from visits.events import Events
 from visits.i18n import Translations
 from visits.migrate import ensure_schema
+from visits.notes import routes as notes
 from visits.security import Passwords
 from visits.settings import Settings
 from visits.web.api import Api
@@ -76,6 +77,7 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
         cases.register,
         bookings.register,
         holds.register,
+        notes.register,
     ):
         register(api)
     for room in rooms:

@@ -1,7 +1,7 @@
 """audit and retention: legal holds, audit checkpoints, tombstones of transcripts and notes
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-29 00:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import visits.db
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

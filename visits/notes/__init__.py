@@ -1,0 +1,1 @@
+"""Visit notes: the draft built from a visit's transcript, its review, signature and addenda."""
