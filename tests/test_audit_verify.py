@@ -176,3 +176,28 @@ async def test_retention_command_runs_retention_once(client: TestClient) -> None
     assert result.returncode == 0, result.stderr
     assert "retention: deleted 2 recordings, 0 transcripts" in result.stdout
     assert (await audit_verify(client)).returncode == 0
+
+
+async def test_a_note_signed_through_the_api_verifies_until_changed(client: TestClient) -> None:
+    """The fingerprint the notes service writes at sign-off is the one verify checks: a
+    freshly signed note passes; changing its body afterwards is named."""
+    team = await office(client)
+    visit = await visit_on_record(client, team.caseworker, "V-9")
+    async with database(client).transaction() as session:
+        draft = VisitNote(
+            booking_id=visit.booking_id,
+            case_id=visit.case_id,
+            body={"summary": "Talked about rent.", "action_items": [], "risk_indicators": []},
+        )
+        session.add(draft)
+    signed = await team.caseworker.call(client, "POST", f"/api/notes/{draft.id}/sign")
+    assert signed.status == 200, await signed.text()
+    assert (await verify(database(client), data_dir(client), None)).ok
+    async with database(client).transaction() as session:
+        await session.execute(
+            update(VisitNote)
+            .where(VisitNote.id == draft.id)
+            .values(body={"summary": "Talked about something else."})
+        )
+    report = await verify(database(client), data_dir(client), None)
+    assert [p.split(" altered")[0] for p in report.problems] == [f"signed note {draft.id}"]
