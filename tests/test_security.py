@@ -286,6 +286,22 @@ async def test_what_the_fuzzer_found_is_a_400(client: TestClient) -> None:
         )
         assert response.status == 400, await response.text()
         assert problem in (await response.json())["message"]
+    # A draft note's lists nulled broke its export, sign-off and decisions.
+    response = await world.personas[CW_A].call(
+        client, "PUT", f"/api/notes/{world.ids['note_id']}", json={"key_statements": None}
+    )
+    assert response.status == 400, await response.text()
+    assert "not set to null" in (await response.json())["message"]
+    # A key statement sent without its optional speaker broke the text and HTML exports.
+    path = f"/api/notes/{world.ids['note_id']}"
+    edited = await world.personas[CW_A].call(
+        client, "PUT", path, json={"key_statements": [{"text": "We will meet in May."}]}
+    )
+    assert edited.status == 200, await edited.text()
+    for kind in ("text", "html"):
+        exported = await world.personas[CW_A].call(client, "GET", f"{path}/export?format={kind}")
+        assert exported.status == 200, await exported.text()
+        assert "We will meet in May." in await exported.text()
     case = await (await supervisor.call(client, "GET", f"/api/cases/{world.ids['case_id']}")).json()
     assert case["title"] == "Case A-1001"
     assert case["clients"][0]["full_name"] == "Alice Alpha"

@@ -27,6 +27,18 @@ LanguageTag = Annotated[
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
 
 
+def refuse_nulls(change: BaseModel, required: tuple[str, ...]) -> None:
+    """A change may leave a field out, but not set one the record cannot do without to null
+    (a null stored there would break every later reader)."""
+    nulled = [
+        name
+        for name in required
+        if name in change.model_fields_set and getattr(change, name) is None
+    ]
+    if nulled:
+        raise ValueError(f"{', '.join(nulled)} may be left out but not set to null")
+
+
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

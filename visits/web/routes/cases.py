@@ -22,7 +22,16 @@ from visits.access import (
 from visits.errors import Conflict, Forbidden, NotFound
 from visits.models import Case, CaseStatus, Client, StaffRole, case_clients
 from visits.web.api import Api, Call
-from visits.web.schemas import CaseDetail, CaseOut, ClientIn, ClientOut, LanguageTag, Name, Phone
+from visits.web.schemas import (
+    CaseDetail,
+    CaseOut,
+    ClientIn,
+    ClientOut,
+    LanguageTag,
+    Name,
+    Phone,
+    refuse_nulls,
+)
 
 CaseNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,39}$")
@@ -40,17 +49,6 @@ class CaseIn(BaseModel):
     clients: Annotated[list[ClientIn], Field(min_length=1, max_length=70)]
 
 
-def _refuse_nulls(change: BaseModel, required: tuple[str, ...]) -> None:
-    """A change may leave a field out, but not set one the record cannot do without to null."""
-    nulled = [
-        name
-        for name in required
-        if name in change.model_fields_set and getattr(change, name) is None
-    ]
-    if nulled:
-        raise ValueError(f"{', '.join(nulled)} may be left out but not set to null")
-
-
 class CaseChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -60,7 +58,7 @@ class CaseChange(BaseModel):
 
     @model_validator(mode="after")
     def _no_nulls(self) -> CaseChange:
-        _refuse_nulls(self, ("title", "status", "caseworker_id"))
+        refuse_nulls(self, ("title", "status", "caseworker_id"))
         return self
 
 
@@ -73,7 +71,7 @@ class ClientChange(BaseModel):
 
     @model_validator(mode="after")
     def _no_nulls(self) -> ClientChange:
-        _refuse_nulls(self, ("full_name", "preferred_language"))
+        refuse_nulls(self, ("full_name", "preferred_language"))
         return self
 
 
