@@ -63,6 +63,7 @@ from visits.models import (
     ParticipantRole,
     StaffUser,
 )
+from visits.retention import apply_retention
 from visits.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ logger = logging.getLogger(__name__)
 RECONCILE_EVERY = timedelta(minutes=5)
 STORE_RETRY_SECONDS = 10.0
 RECONCILE_JOB = "reconcile"
+RETENTION_JOB = "retention"
 # Only visits that are still to come (or just over) need jobs or notices.
 RECONCILE_LOOKBACK = timedelta(days=1)
 
@@ -127,6 +129,12 @@ async def reconcile(*, context: JobContext | None = None) -> None:
     """Catch up on booking changes whose jobs or notices are not done (e.g. after a crash)."""
     assert context is not None
     await context.planner.reconcile()
+
+
+async def retention(*, context: JobContext | None = None) -> None:
+    """Daily: delete what the retention settings say has expired (legal holds respected)."""
+    assert context is not None
+    await apply_retention(context.db, context.settings, utcnow())
 
 
 class ContextExecutor(BaseExecutor):
@@ -528,6 +536,16 @@ async def scheduling(context: JobContext) -> AsyncIterator[BackgroundScheduler]:
             replace_existing=True,
             next_run_time=utcnow(),
             misfire_grace_time=None,
+        )
+        await asyncio.to_thread(
+            scheduler.add_job,
+            retention,
+            trigger="cron",
+            hour=context.settings.retention_hour,
+            minute=17,
+            id=RETENTION_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,  # a day missed while down is caught up on start-up
         )
         yield scheduler
     finally:

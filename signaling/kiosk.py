@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signaling.models import KioskCode
+from visits import audit
 from visits.bookings import IssuedLink, issue_link
 from visits.db import Database, utcnow
 from visits.errors import Forbidden, Gone, NotSignedIn
@@ -71,10 +72,11 @@ async def sign_in(
     max_failures: int,
     code: str,
     pin: str,
-    address: str,
+    actor: audit.Actor,
 ) -> tuple[IssuedLink, str]:
     """Exchange code + PIN for a short-lived kiosk link; returns the link and the client's
-    preferred language."""
+    preferred language. Every attempt, failed or not, is audited."""
+    address = actor.source_ip
     async with db.transaction() as session:
         await throttle.check(session, address)
         kiosk_code = await session.scalar(select(KioskCode).where(KioskCode.code == code))
@@ -95,6 +97,15 @@ async def sign_in(
                     .where(KioskCode.id == kiosk_code.id)
                     .values(failures=KioskCode.failures + 1)
                 )
+            await audit.append(
+                session,
+                actor,
+                "kiosk.sign_in",
+                "booking" if kiosk_code is not None else "kiosk_code",
+                kiosk_code.booking_id if kiosk_code is not None else code,
+                outcome="failure",
+                details={"reason": "locked" if locked else "wrong code or PIN"},
+            )
         if locked:
             raise Forbidden(
                 "This visit code is locked after too many wrong PINs. "
@@ -115,6 +126,14 @@ async def sign_in(
         )
         issued = await issue_link(
             session, booking, ParticipantRole.CLIENT, client.full_name, 0, kiosk=True
+        )
+        await audit.append(
+            session,
+            actor,
+            "kiosk.sign_in",
+            "booking",
+            booking.id,
+            details={"link_id": str(issued.link.id)},
         )
         return issued, client.preferred_language
 

@@ -17,6 +17,7 @@ from signaling.recording import (
     media_duration,
 )
 from signaling.session import VisitContext, VisitSession
+from visits.at_rest import encrypt_recordings
 from visits.db import Database
 from visits.events import Events, VisitRecorded
 from visits.models import Recording, RecordingStatus
@@ -81,17 +82,28 @@ class LiveVisits:
     async def _after_visit(self, booking_id: uuid.UUID, manifest: RecordingManifest | None) -> None:
         self.sessions.pop(booking_id, None)
         if manifest is not None and manifest.tracks:
+            await self._encrypt(booking_id)
             await self.events.publish(VisitRecorded(booking_id))
             task = asyncio.ensure_future(self._playback(booking_id, manifest))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
+    async def _encrypt(self, booking_id: uuid.UUID) -> None:
+        """Encrypt the visit's finished files at rest, when a recording key is set."""
+        try:
+            await encrypt_recordings(
+                self.db, self.settings.data_dir, self.settings.recording_key_bytes, booking_id
+            )
+        except Exception:  # start-up encrypts whatever is left in plain
+            logger.exception("could not encrypt the recordings of visit %s", booking_id)
+
     async def _playback(self, booking_id: uuid.UUID, manifest: RecordingManifest) -> None:
         """Mix the visit into one file for supervisors to watch (off the event loop)."""
         directory = recordings_dir(self.settings.data_dir, booking_id)
         out = directory / "playback.mp4"
+        key = self.settings.recording_key_bytes
         try:
-            await asyncio.to_thread(build_playback, manifest, directory, out)
+            await asyncio.to_thread(build_playback, manifest, directory, out, key=key)
             duration = await asyncio.to_thread(media_duration, out)
             digest = await asyncio.to_thread(_sha256, out)
         except Exception:
@@ -108,6 +120,7 @@ class LiveVisits:
                     status=RecordingStatus.FINALIZED,
                 )
             )
+        await self._encrypt(booking_id)
 
     async def close(self) -> None:
         """End every visit (server shutdown) and finish the work that follows them."""

@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
 
 from signaling.recording import PausedInterval, RecordingManifest, TrackRecord
+from visits.crypto import media_source
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +36,10 @@ def _in_pause(paused: tuple[PausedInterval, ...], at: float) -> bool:
 class _AudioSource:
     """One recorded audio track as float32 mono 48 kHz samples on the visit's timeline."""
 
-    def __init__(self, path: Path, track: TrackRecord) -> None:
+    def __init__(self, path: Path, track: TrackRecord, key: bytes | None) -> None:
         self._start = round(track.offset * _RATE)
-        self._container = av.open(str(path))
+        self._source = media_source(path, key)
+        self._container = av.open(self._source)
         self._frames = self._container.decode(audio=0)
         self._resampler = av.AudioResampler(format="flt", layout="mono", rate=_RATE)
         self._buffer = np.zeros(0, dtype=np.float32)
@@ -73,15 +76,19 @@ class _AudioSource:
 
     def close(self) -> None:
         self._container.close()
+        _close(self._source)
 
 
 class _VideoSource:
     """One recorded video track: the frame showing at a visit time, scaled to the tile."""
 
-    def __init__(self, path: Path, track: TrackRecord, tile: tuple[int, int]) -> None:
+    def __init__(
+        self, path: Path, track: TrackRecord, tile: tuple[int, int], key: bytes | None
+    ) -> None:
         self._track = track
         self._tile = tile
-        self._container = av.open(str(path))
+        self._source = media_source(path, key)
+        self._container = av.open(self._source)
         self._frames: Iterator[av.VideoFrame] = self._container.decode(video=0)
         self._current: np.ndarray | None = None
         self._next: tuple[float, av.VideoFrame] | None = self._read()
@@ -108,6 +115,7 @@ class _VideoSource:
 
     def close(self) -> None:
         self._container.close()
+        _close(self._source)
 
 
 @dataclass
@@ -123,30 +131,45 @@ class _Participant:
         return None
 
 
-def _tile_size(directory: Path, manifest: RecordingManifest) -> tuple[int, int]:
+def _close(source: str | BinaryIO) -> None:
+    if not isinstance(source, str):
+        source.close()
+
+
+def _tile_size(directory: Path, manifest: RecordingManifest, key: bytes | None) -> tuple[int, int]:
     for track in manifest.tracks:
         if track.kind == "video":
-            with av.open(str(directory / track.file)) as container:
-                stream = container.streams.video[0]
-                return stream.codec_context.width, stream.codec_context.height
+            source = media_source(directory / Path(track.file).name, key)
+            try:
+                with av.open(source) as container:
+                    stream = container.streams.video[0]
+                    return stream.codec_context.width, stream.codec_context.height
+            finally:
+                _close(source)
     return 320, 240
 
 
 def build_playback(
-    manifest: RecordingManifest, directory: Path, out: Path, *, fps: int = 5
+    manifest: RecordingManifest,
+    directory: Path,
+    out: Path,
+    *,
+    fps: int = 5,
+    key: bytes | None = None,
 ) -> Path:
     """Write `out` (MP4, H.264 + AAC, +faststart) covering the whole recording; returns `out`.
 
     Audio tracks are mixed at their offsets; each participant gets one tile, in order of first
     appearance, showing their video where there is some and a placeholder elsewhere (no camera,
     not yet joined, consent pause). Written to a temporary name and renamed, so `out` is never a
-    half-written file.
+    half-written file. Encrypted inputs are read through `key` (see visits.crypto); `out`
+    is written in plain, for the caller to fingerprint and encrypt.
     """
     tracks = [t for t in manifest.tracks if t.duration > 0 and not t.error]
     if not tracks:
         raise ValueError("nothing to play back: the recording has no usable track")
     total = max(t.offset + t.duration for t in tracks)
-    tile = _tile_size(directory, manifest)
+    tile = _tile_size(directory, manifest, key)
     participants: dict[str, _Participant] = {}
     audio: list[_AudioSource] = []
     try:
@@ -156,9 +179,9 @@ def build_playback(
             )
             path = directory / Path(track.file).name
             if track.kind == "audio":
-                audio.append(_AudioSource(path, track))
+                audio.append(_AudioSource(path, track, key))
             else:
-                participant.videos.append(_VideoSource(path, track, tile))
+                participant.videos.append(_VideoSource(path, track, tile, key))
         tmp = out.with_name(out.stem + ".partial" + out.suffix)
         _encode(tmp, list(participants.values()), audio, tile, total, fps)
         os.replace(tmp, out)

@@ -11,6 +11,7 @@ from signaling.keys import LIVE_VISITS
 from signaling.live import LiveVisits
 from signaling.recovery import recover_interrupted_visits
 from signaling.socket import visit_socket
+from visits.at_rest import encrypt_recordings
 from visits.web.api import Api
 from visits.web.app import static_page
 from visits.web.keys import DATABASE, EVENTS, SETTINGS
@@ -28,7 +29,9 @@ def room(app: web.Application, api: Api) -> None:
 
 async def _live_visits(app: web.Application) -> AsyncIterator[None]:
     """Recover what a crash left, then own the live visits until shutdown ends them all."""
-    await recover_interrupted_visits(app[DATABASE], app[SETTINGS].data_dir)
+    settings = app[SETTINGS]
+    await recover_interrupted_visits(app[DATABASE], settings.data_dir)
+    await encrypt_recordings(app[DATABASE], settings.data_dir, settings.recording_key_bytes)
     live = LiveVisits(app[SETTINGS], app[DATABASE], app[EVENTS])
     app[LIVE_VISITS] = live
     try:

@@ -172,7 +172,7 @@ async def kiosk_sign_in(call: Call[KioskSignIn, None]) -> KioskLink:
         settings.kiosk_pin_max_failures,
         call.body.code,
         call.body.pin,
-        call.request.remote or "",
+        call.actor,
     )
     return KioskLink(token=issued.token, language=language)
 

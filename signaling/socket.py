@@ -46,7 +46,9 @@ async def _welcome(
     authenticator = request.app[AUTHENTICATOR]
     principal: LinkPrincipal | StaffPrincipal
     if hello.token:
-        principal = await authenticator.link_principal(hello.token, request.remote or "")
+        principal = await authenticator.link_principal(
+            hello.token, request.remote or "", request.headers.get("User-Agent", "")
+        )
         booking_id = principal.booking_id
     elif hello.booking_id:
         staff = await authenticator.principal(request)

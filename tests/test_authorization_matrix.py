@@ -132,6 +132,23 @@ async def fresh_booking(client: TestClient, world: World) -> dict[str, Any]:
     return {"booking_id": booking["booking"]["id"], LINK_A: link_persona(LINK_A, booking)}
 
 
+async def fresh_hold(client: TestClient, world: World) -> dict[str, Any]:
+    """A new legal hold on team A's case, for a call that releases one."""
+    response = await world.personas[SUP_A].call(
+        client,
+        "POST",
+        "/api/legal-holds",
+        json={"case_id": world.ids["case_id"], "reason": "Matrix"},
+    )
+    assert response.status == 201, await response.text()
+    return {"hold_id": (await response.json())["id"]}
+
+
+def supervisors_of_a(ok: int) -> dict[str, int]:
+    """Supervisors act on their team's cases; every other staff role is refused outright."""
+    return case_content(ok) | {CW_A: 403, CW_B: 403}
+
+
 async def add_note(client: TestClient, booking_id: str, *, signed: bool = False) -> dict[str, str]:
     """A visit note on a booking of team A, with one suggestion (a draft) or none (signed)."""
     item = str(uuid.uuid4())
@@ -276,6 +293,13 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ),
     ("GET", "/api/cases/{case_id}/documents"): Expect(case_content(200)),
     ("GET", "/api/documents/{document_id}"): Expect(case_content(200)),
+    # Retention
+    ("POST", "/api/legal-holds"): Expect(
+        supervisors_of_a(201),
+        body=lambda w, p: {"case_id": w.ids["case_id"], "reason": "Court order"},
+    ),
+    ("GET", "/api/legal-holds"): Expect(case_content(200) | {CW_B: 200, SUP_B: 200}),
+    ("POST", "/api/legal-holds/{hold_id}/release"): Expect(supervisors_of_a(200), fresh=fresh_hold),
     ("POST", "/api/calendar-feed"): Expect(caseworkers_only(201)),
     # Transcripts and notes
     ("GET", "/api/bookings/{booking_id}/transcript"): Expect(case_content(200)),

@@ -61,9 +61,9 @@ class FasterWhisperEngine:
         self._language = None if self._model.model.is_multilingual else "en"
         logger.info("loaded faster-whisper model %s from %s", self.model, model_dir)
 
-    def transcribe(self, audio: Path) -> Transcription:
+    def transcribe(self, audio: Path, *, key: bytes | None = None) -> Transcription:
         """Transcribe one file; only what voice activity detection calls speech is decoded."""
-        return self.transcribe_samples(load_audio(audio))
+        return self.transcribe_samples(load_audio(audio, key=key))
 
     def transcribe_samples(self, samples: np.ndarray) -> Transcription:
         """Transcribe 16 kHz mono float32 samples (what `audio.load_audio` returns)."""

@@ -91,9 +91,9 @@ class OpenAIWhisperEngine:
             )
         logger.info("loaded openai-whisper model %s from %s", self.model, checkpoint)
 
-    def transcribe(self, audio: Path) -> Transcription:
+    def transcribe(self, audio: Path, *, key: bytes | None = None) -> Transcription:
         """Transcribe one file, decoding only the stretches voice activity detection keeps."""
-        return self.transcribe_samples(load_audio(audio))
+        return self.transcribe_samples(load_audio(audio, key=key))
 
     def transcribe_samples(self, samples: np.ndarray) -> Transcription:
         """Transcribe 16 kHz mono float32 samples (what `audio.load_audio` returns)."""

@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import wave
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
+
+from visits.crypto import EncryptionError, media_source
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,9 @@ class AudioError(Exception):
     """The file is missing, is not a media file, or has no audio to decode."""
 
 
-def load_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def load_audio(
+    path: Path, sample_rate: int = SAMPLE_RATE, *, key: bytes | None = None
+) -> np.ndarray:
     """Samples of the file's first audio stream, averaged to mono, as float32 in [-1, 1].
 
     Channels are averaged here rather than by FFmpeg's down-mix matrix, which adds 3 dB when
@@ -30,6 +35,8 @@ def load_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
 
     A recording cut short by a crash may end in a damaged packet: what decodes before the
     damage is kept (and logged), since a partial visit is still worth transcribing.
+
+    A recording encrypted at rest (visits.crypto) is decrypted on the fly with `key`.
     """
     path = Path(path)
     if not path.exists():
@@ -37,8 +44,20 @@ def load_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     if not path.is_file():
         raise AudioError(f"{path}: not a file")
     try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except (av.FFmpegError, OSError) as error:
+        source = media_source(path, key)
+    except EncryptionError as error:
+        raise AudioError(str(error)) from error
+    try:
+        return _decode(path, source, sample_rate)
+    finally:
+        if not isinstance(source, str):
+            source.close()
+
+
+def _decode(path: Path, source: str | BinaryIO, sample_rate: int) -> np.ndarray:
+    try:
+        container = av.open(source, metadata_errors="ignore")
+    except (av.FFmpegError, OSError, EncryptionError) as error:
         raise AudioError(f"{path}: not a readable audio or video file ({error})") from error
     with container:
         if not container.streams.audio:
@@ -52,7 +71,7 @@ def load_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
                 # rejects non-monotonic pts, and we only need the samples in order.
                 frame.pts = None
                 chunks.extend(_mono(out) for out in resampler.resample(frame))
-        except av.FFmpegError as error:
+        except (av.FFmpegError, EncryptionError) as error:
             if not chunks:
                 raise AudioError(f"{path}: cannot decode audio ({error})") from error
             logger.warning("%s: decoding stopped early, keeping what was read: %s", path, error)

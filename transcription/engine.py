@@ -84,8 +84,9 @@ class Engine(Protocol):
     name: str
     model: str
 
-    def transcribe(self, audio: Path) -> Transcription:
-        """Transcribe one audio or video file; raises `audio.AudioError` if unreadable."""
+    def transcribe(self, audio: Path, *, key: bytes | None = None) -> Transcription:
+        """Transcribe one audio or video file; raises `audio.AudioError` if unreadable.
+        `key` (settings.recording_key_bytes) reads a recording encrypted at rest."""
         ...
 
     def transcribe_samples(self, samples: np.ndarray) -> Transcription:

@@ -159,6 +159,7 @@ class TranscriptionQueue:
                 model,
                 self.settings.transcription_threads,
                 track.path,
+                self.settings.recording_key_bytes,
             )
             for track in tracks
         ]

@@ -7,8 +7,6 @@ with its speaker without any diarization: whoever's microphone it came from said
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +18,7 @@ from faster_whisper.vad import get_speech_timestamps
 from transcription._vad import vad_options
 from transcription.audio import SAMPLE_RATE, duration_of, load_audio
 from transcription.engine import Engine, Segment, Transcription, join_segments, load_engine
+from visits.fingerprints import transcript_sha256
 
 WORKER_NICENESS = 10
 TURN_GAP_SECONDS = 1.5
@@ -47,15 +46,18 @@ def _engine(name: str, model: str | None, threads: int) -> Engine:
     return load_engine(name, model, threads=threads)
 
 
-def transcribe_track(name: str, model: str | None, threads: int, path: Path) -> Transcription:
+def transcribe_track(
+    name: str, model: str | None, threads: int, path: Path, key: bytes | None = None
+) -> Transcription:
     """Run in a worker process: the track's speech, times from the start of its file.
 
     Each turn (speech between pauses of at least TURN_GAP_SECONDS) is decoded on its own.
     Decoding the whole track would let Whisper run one segment across a pause in which the
-    other person spoke, and the merged transcript would put their answer after it.
+    other person spoke, and the merged transcript would put their answer after it. `key`
+    reads a recording encrypted at rest (settings.recording_key_bytes).
     """
     engine = _engine(name, model, threads)
-    samples = load_audio(path)
+    samples = load_audio(path, key=key)
     segments: list[Segment] = []
     language = "en"
     for start, end in turns(samples):
@@ -120,6 +122,6 @@ def full_text(lines: list[dict[str, Any]]) -> str:
 
 
 def fingerprint(lines: list[dict[str, Any]]) -> str:
-    """SHA-256 of the segments' canonical JSON: what `audit verify` recomputes."""
-    canonical = json.dumps(lines, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """SHA-256 of the segments' canonical JSON (visits.fingerprints: what `audit verify`
+    recomputes)."""
+    return transcript_sha256(lines)

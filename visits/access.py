@@ -19,6 +19,7 @@ from visits.models import (
     Booking,
     Case,
     Client,
+    LegalHold,
     ParticipantRole,
     Recording,
     StaffRole,
@@ -269,3 +270,29 @@ async def supervised_caseworker_for(
     if caseworker is None or not is_supervisor:
         raise NotFound(f"No caseworker {caseworker_id} in your team.")
     return caseworker
+
+
+def may_manage_holds(principal: Principal) -> StaffPrincipal:
+    """Legal holds are placed and released by supervisors, on their team's cases and visits
+    (found through `case_for`/`booking_for`); caseworkers see them, administrators do not."""
+    staff = _staff(principal)
+    if staff.role is not StaffRole.SUPERVISOR:
+        raise Forbidden("Only a supervisor may place or release a legal hold.")
+    return staff
+
+
+def hold_scope(principal: Principal) -> ColumnElement[bool]:
+    """A condition on LegalHold: holds on cases (or their visits) the principal may read."""
+    visible_cases = select(Case.id).where(case_scope(principal))
+    return LegalHold.case_id.in_(visible_cases) | LegalHold.booking_id.in_(
+        select(Booking.id).where(Booking.case_id.in_(visible_cases))
+    )
+
+
+async def hold_for(session: AsyncSession, principal: Principal, hold_id: uuid.UUID) -> LegalHold:
+    hold = await session.scalar(
+        select(LegalHold).where(LegalHold.id == hold_id, hold_scope(principal))
+    )
+    if hold is None:
+        raise NotFound(f"No legal hold {hold_id} that you can see.")
+    return hold

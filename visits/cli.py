@@ -61,6 +61,10 @@ def register(commands: argparse._SubParsersAction, app_factory: AppFactory) -> N
     create_user.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
     create_user.set_defaults(run=_create_user)
 
+    from visits import audit_cli  # imported here: it uses this module's helpers
+
+    audit_cli.register(commands)
+
 
 def run_command(work: Callable[[], object]) -> int:
     """Run a command body, turning expected failures into a one-line message and exit code."""

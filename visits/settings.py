@@ -6,6 +6,8 @@ and a bad value stops start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -98,6 +100,25 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(2.0, gt=0, le=3600)
     upload_max_mb: int = Field(10, ge=1, le=1024, description="Largest document a client uploads.")
 
+    # Audit, retention and encryption at rest (visits/retention.py, visits/crypto.py).
+    retention_recording_days: int = Field(
+        0, ge=0, le=36500, description="Delete recording files this many days old; 0 keeps them."
+    )
+    retention_transcript_days: int = Field(
+        0, ge=0, le=36500, description="Delete transcripts this many days old; 0 keeps them."
+    )
+    retention_note_days: int = Field(
+        0, ge=0, le=36500, description="Delete visit notes this many days old; 0 keeps them."
+    )
+    retention_audit_days: int = Field(
+        0, ge=0, le=36500, description="Delete audit events this many days old; 0 keeps them."
+    )
+    retention_hour: int = Field(3, ge=0, le=23, description="UTC hour of the daily retention run.")
+    recording_key: str = Field(
+        "",
+        description="Base64 of 32 random bytes: encrypt recordings at rest (AES-256-GCM).",
+        repr=False,
+    )
     # Transcription (transcription/): visit transcripts as persisted jobs in a process pool.
     transcription_engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     transcription_model: str = Field(
@@ -159,6 +180,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"{minutes} is not between 1 and 20160 minutes (two weeks)")
         return sorted(set(value), reverse=True)
 
+    @field_validator("recording_key")
+    @classmethod
+    def _key_is_32_bytes(cls, value: str) -> str:
+        if value:
+            try:
+                raw = base64.b64decode(value.strip(), validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("must be base64 (e.g. from `openssl rand -base64 32`)") from None
+            if len(raw) != 32:
+                raise ValueError(f"must decode to 32 bytes, not {len(raw)}")
+        return value.strip()
+
     @field_validator("sms_webhook_url")
     @classmethod
     def _webhook_url(cls, value: str) -> str:
@@ -191,6 +224,11 @@ class Settings(BaseSettings):
     @property
     def upload_max_bytes(self) -> int:
         return self.upload_max_mb * 1024 * 1024
+
+    @property
+    def recording_key_bytes(self) -> bytes | None:
+        """The AES-256 key recordings are encrypted with, or None when encryption is off."""
+        return base64.b64decode(self.recording_key) if self.recording_key else None
 
     @property
     def secure_cookies(self) -> bool:

@@ -76,6 +76,13 @@ async def feed_file(request: web.Request) -> web.StreamResponse:
         )
         if item is None:
             await guesses.failed(session, address)
+            await audit.append(
+                session,
+                actor_of(request, None),
+                "calendar_feed.read",
+                "calendar_feed",
+                outcome="failure",
+            )
         else:
             caseworker = await session.get(StaffUser, item.caseworker_id)
             rows = list(

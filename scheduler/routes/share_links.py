@@ -190,6 +190,9 @@ async def _resolve(call: Call[Any, None]) -> uuid.UUID:
         )
         if link_id is None:
             await guesses.failed(session, address)
+            await audit.append(
+                session, call.actor, "share_link.sign_in", "share_link", outcome="failure"
+            )
     if link_id is None:
         raise NotSignedIn(
             "This booking link is not valid. Please ask your caseworker for a new one."

@@ -24,9 +24,11 @@ from visits.models.records import (
     Transcript,
     VisitNote,
 )
+from visits.models.retention import AuditCheckpoint, LegalHold
 
 __all__ = [
     "AccessToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "Booking",
     "BookingKind",
@@ -36,6 +38,7 @@ __all__ = [
     "Client",
     "Consent",
     "ConsentChoice",
+    "LegalHold",
     "NoteRevision",
     "NoteStatus",
     "ParticipantRole",

@@ -90,6 +90,8 @@ class Transcript(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Retention emptied text and segments; the row and its fingerprint stay as a tombstone.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NoteStatus(enum.StrEnum):
@@ -121,6 +123,8 @@ class VisitNote(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Retention emptied the body; the row and its fingerprint stay as a tombstone.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NoteRevision(Base):

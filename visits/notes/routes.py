@@ -18,6 +18,7 @@ from visits.models import NoteRevision, StaffUser, VisitNote
 from visits.notes import service
 from visits.notes.export import CONTENT_TYPES, as_html, as_text, note_dict
 from visits.web.api import Api, Call, json_response
+from visits.web.schemas import refuse_nulls
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
@@ -58,6 +59,7 @@ class NoteChanges(BaseModel):
     def _something(self) -> NoteChanges:
         if not self.model_fields_set:
             raise ValueError("send at least one of: " + ", ".join(type(self).model_fields))
+        refuse_nulls(self, tuple(type(self).model_fields))
         return self
 
 
@@ -160,7 +162,10 @@ async def edit_note(call: Call[NoteChanges, None]) -> dict[str, Any]:
     async with call.db.transaction() as session:
         note = await _main_note(session, call)
         await check_note_author(session, call.principal, note)
-        changes = call.body.model_dump(mode="json", exclude_unset=True)
+        # Only the fields sent, but each in full: a key statement sent without a speaker
+        # still gets its default "", which exports and sign-off rely on.
+        sent = call.body.model_fields_set
+        changes = {k: v for k, v in call.body.model_dump(mode="json").items() if k in sent}
         service.edit(note, changes, call.staff.user_id, session)
         await audit.append(
             session, call.actor, "note.edit", "note", note.id, details={"fields": sorted(changes)}

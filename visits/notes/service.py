@@ -9,10 +9,7 @@ Every saved version is kept as a NoteRevision for the note's history.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -20,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db import utcnow
 from visits.errors import Conflict, NotFound
+from visits.fingerprints import note_sha256
 from visits.models import (
     Booking,
     Client,
@@ -144,17 +142,9 @@ async def add_addendum(
 
 
 def fingerprint(note: VisitNote) -> str:
-    """SHA-256 over what a signature covers: body, signer, time and what it is an addendum to."""
-    signed_at: datetime | None = note.signed_at
-    payload = {
-        "note_id": str(note.id),
-        "addendum_to": str(note.addendum_to_id) if note.addendum_to_id else None,
-        "body": note.body,
-        "signed_by": str(note.signed_by_id),
-        "signed_at": signed_at.isoformat(timespec="microseconds") if signed_at else None,
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """SHA-256 over what a signature covers (defined in visits.fingerprints, which
+    `audit verify` recomputes)."""
+    return note_sha256(note)
 
 
 def _check_draft(note: VisitNote) -> None:

@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from aiohttp import web
 
+from visits import crypto
 from visits.errors import NotFound
 from visits.models import Recording
 from visits.settings import Settings
@@ -91,14 +92,8 @@ def check_range(request: web.Request, size: int) -> RangeCheck:
 
 
 def open_plain(path: Path, settings: Settings) -> BinaryIO:
-    """A recording's plaintext, seekable. Files encrypted at rest are decrypted on the fly
-    when the service has `visits.crypto` (AES-GCM chunks with random access)."""
-    try:
-        from visits import crypto  # type: ignore[attr-defined]
-    except ImportError:  # encryption at rest not part of this build: files are plain
-        return path.open("rb")
-    key = getattr(settings, "recording_key_bytes", None)
-    return crypto.open_plain(path, key)  # type: ignore[no-any-return]
+    """A recording's plaintext, seekable: files encrypted at rest are decrypted on the fly."""
+    return crypto.open_plain(path, settings.recording_key_bytes)
 
 
 def _read(file: BinaryIO, position: int, count: int) -> bytes:

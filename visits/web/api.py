@@ -183,15 +183,36 @@ async def _parse_body(endpoint: Endpoint, request: web.Request) -> BaseModel | N
         data = json.loads(await request.read() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InvalidInput(f"The body is not valid JSON: {error}") from None
+    _check_text(data, "body")
     try:
         return endpoint.body.model_validate(data)
     except ValidationError as error:
         raise _validation_message(error, "body") from None
 
 
+def _check_text(value: Any, where: str) -> None:
+    """Refuse text no database stores: NUL characters, and lone surrogates (JSON can escape
+    them as \\ud800), which are not Unicode."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput(f"The {where} holds a NUL character, which text may not contain.")
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidInput(f"The {where} holds text that is not valid Unicode.") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, where)
+            _check_text(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, where)
+
+
 def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
     if endpoint.query is None:
         return None
+    _check_text(dict(request.query), "query")
     try:
         return endpoint.query.model_validate(dict(request.query))
     except ValidationError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from visits.db import Database
+from visits.errors import NotFound
 from visits.events import Events
 from visits.i18n import Translations
 from visits.migrate import ensure_schema
@@ -19,7 +21,7 @@ from visits.web.api import Api
 from visits.web.auth import Authenticator
 from visits.web.errors import json_errors, security_headers
 from visits.web.keys import API, AUTHENTICATOR, DATABASE, EVENTS, SETTINGS, TRANSLATIONS
-from visits.web.routes import admin, bookings, cases, session, system, timeline
+from visits.web.routes import admin, bookings, cases, holds, session, system, timeline
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,24 @@ def static_page(name: str) -> Callable[[web.Request], object]:
     return page
 
 
+async def static_file(request: web.Request) -> web.FileResponse:
+    """A file under static/, and nothing outside it however the path is spelled (`..`,
+    escapes, symlinks); a miss is a JSON 404 like every other error."""
+    relative = request.match_info["path"]
+    path = await asyncio.to_thread(_inside_static, relative)
+    if path is None:
+        raise NotFound(f"Nothing at {request.path}.")
+    return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+
+def _inside_static(relative: str) -> Path | None:
+    root = STATIC_DIR.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
 def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Application:
     app = web.Application(
         middlewares=[security_headers, json_errors], client_max_size=MAX_JSON_BODY
@@ -56,6 +76,7 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
         admin.register,
         cases.register,
         bookings.register,
+        holds.register,
         notes.register,
         timeline.register,
     ):
@@ -69,7 +90,7 @@ def create_app(settings: Settings, rooms: Sequence[Room] = ()) -> web.Applicatio
     app.router.add_get("/cases/{case_id}", static_page("case.html"))
     app.router.add_get("/visits/{booking_id}/note", static_page("note.html"))
     app.router.add_get("/admin", static_page("admin.html"))
-    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    app.router.add_get("/static/{path:.+}", static_file)
     return app
 
 

@@ -73,15 +73,20 @@ class Authenticator:
         authorization = request.headers.get("Authorization", "")
         if authorization.startswith("Bearer "):
             principal = await self.link_principal(
-                authorization.removeprefix("Bearer ").strip(), request.remote or ""
+                authorization.removeprefix("Bearer ").strip(),
+                request.remote or "",
+                request.headers.get("User-Agent", ""),
             )
         elif cookie := request.cookies.get(SESSION_COOKIE):
             principal = await self._session_principal(cookie)
         request[PRINCIPAL] = principal
         return principal
 
-    async def link_principal(self, token: str, source_address: str) -> LinkPrincipal:
-        """The client or guest a visit link admits; throttles addresses that guess links."""
+    async def link_principal(
+        self, token: str, source_address: str, user_agent: str = ""
+    ) -> LinkPrincipal:
+        """The client or guest a visit link admits; throttles addresses that guess links, and
+        audits each refused link (a failed sign-in by link)."""
         async with self.db.transaction() as session:
             await self.link_guesses.check(session, source_address)
             link = await session.scalar(
@@ -90,6 +95,15 @@ class Authenticator:
             valid = link is not None and link.revoked_at is None and link.expires_at > utcnow()
             if not valid:
                 await self.link_guesses.failed(session, source_address)
+                await audit.append(
+                    session,
+                    audit.Actor("anonymous", "", "", source_address, user_agent),
+                    "link.sign_in",
+                    "access_token",
+                    link.id if link is not None else "",
+                    outcome="failure",
+                    details={"reason": "unknown" if link is None else "revoked or expired"},
+                )
         if not valid or link is None:
             raise NotSignedIn("This visit link is not valid or has expired.")
         return LinkPrincipal(

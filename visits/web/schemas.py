@@ -19,9 +19,24 @@ from visits.models import (
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LanguageTag = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+    ),
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
+
+
+def refuse_nulls(change: BaseModel, required: tuple[str, ...]) -> None:
+    """A change may leave a field out, but not set one the record cannot do without to null
+    (a null stored there would break every later reader)."""
+    nulled = [
+        name
+        for name in required
+        if name in change.model_fields_set and getattr(change, name) is None
+    ]
+    if nulled:
+        raise ValueError(f"{', '.join(nulled)} may be left out but not set to null")
 
 
 class Out(BaseModel):

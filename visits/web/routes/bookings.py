@@ -64,7 +64,11 @@ async def list_case_bookings(call: Call[None, BookingRange]) -> list[BookingOut]
             .order_by(Booking.start_at.desc())
             .limit(call.query.limit)
         )
-        return [BookingOut.model_validate(b) for b in bookings]
+        listed = [BookingOut.model_validate(b) for b in bookings]
+        await audit.append(
+            session, call.actor, "booking.list", "case", case.id, details={"count": len(listed)}
+        )
+        return listed
 
 
 async def book_for_client(call: Call[BookingIn, None]) -> BookingWithLink:

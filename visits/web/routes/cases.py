@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -22,7 +22,16 @@ from visits.access import (
 from visits.errors import Conflict, Forbidden, NotFound
 from visits.models import Case, CaseStatus, Client, StaffRole, case_clients
 from visits.web.api import Api, Call
-from visits.web.schemas import CaseDetail, CaseOut, ClientIn, ClientOut, LanguageTag, Name, Phone
+from visits.web.schemas import (
+    CaseDetail,
+    CaseOut,
+    ClientIn,
+    ClientOut,
+    LanguageTag,
+    Name,
+    Phone,
+    refuse_nulls,
+)
 
 CaseNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,39}$")
@@ -47,13 +56,23 @@ class CaseChange(BaseModel):
     status: CaseStatus | None = None
     caseworker_id: uuid.UUID | None = None
 
+    @model_validator(mode="after")
+    def _no_nulls(self) -> CaseChange:
+        refuse_nulls(self, ("title", "status", "caseworker_id"))
+        return self
+
 
 class ClientChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     full_name: Name | None = None
     preferred_language: LanguageTag | None = None
-    phone: Phone | None = None
+    phone: Phone | None = None  # null removes the phone number
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> ClientChange:
+        refuse_nulls(self, ("full_name", "preferred_language"))
+        return self
 
 
 class CaseSearch(BaseModel):
