@@ -2,6 +2,7 @@
 // the visit itself (mute, camera, recording state, ending it).
 import { api, ApiError, setCsrfToken } from "./api.js";
 import { attachRemote, labelRemotes } from "./client-visit.js";
+import { renderStaffNav } from "./staff-nav.js";
 import { getLocalMedia, VisitConnection } from "./visit-connection.js";
 
 const POLL_MS = 5000;
@@ -284,6 +285,7 @@ async function start() {
   try {
     const me = await api("GET", "/api/session");
     setCsrfToken(me.csrf_token);
+    renderStaffNav($("staff-nav"), me.user.role);
     $("who").textContent = `${me.user.display_name} (${me.user.role})`;
   } catch (error) {
     showError(error);
