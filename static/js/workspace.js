@@ -5,11 +5,16 @@ import { attempt, el, staffPage } from "./staff.js";
 const status = document.getElementById("status");
 const list = document.getElementById("cases");
 
+// Only the latest search may fill the list: an earlier, slower answer (the initial
+// unfiltered list) must not overwrite the results of a search typed after it.
+let latest = 0;
+
 async function search(q) {
+  const mine = ++latest;
   const cases = await attempt(status, () =>
     api("GET", `/api/cases${q ? `?q=${encodeURIComponent(q)}` : ""}`),
   );
-  if (!cases) return;
+  if (!cases || mine !== latest) return;
   status.textContent = cases.length ? `${cases.length} case(s)` : "No cases found.";
   list.replaceChildren(
     ...cases.map((c) =>
@@ -28,4 +33,7 @@ document.getElementById("search").addEventListener("submit", (event) => {
   event.preventDefault();
   search(document.getElementById("q").value.trim());
 });
-search("");
+// A search submitted before this script ran arrives as ?q= (the form's plain GET).
+const initial = new URLSearchParams(location.search).get("q") || "";
+if (initial) document.getElementById("q").value = initial;
+search(initial.trim());
