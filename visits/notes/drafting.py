@@ -26,7 +26,10 @@ from visits.notes.lexicon import (
 
 MAX_KEY_STATEMENTS = 12
 _IDS = uuid.UUID("6f1d4c1e-8a57-4f0e-9c55-7a3e0e0b7f11")  # namespace of suggestion ids
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at . ! or ?, but not after a title ("Mr. Jones") or before a number ("Dec. 3").
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+(?!\d)"
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def action_items(
     """Commitments, each with who owns it and, where a date was said, when it is due."""
     items = []
     for s in sentences:
-        if not is_action(s.lowered):
+        if not is_action(s.lowered) and _named_owner(s, participants, "client") is None:
             continue
         items.append(
             {
@@ -171,7 +174,8 @@ def risk_indicators(sentences: list[Sentence]) -> list[dict[str, Any]]:
 
 
 def is_action(lowered: str) -> bool:
-    """A commitment ("I will", "you need to", "next visit") or a request said as a command."""
+    """A commitment ("I will", "you need to", "next visit") or a request said as a command;
+    (someone named doing something, "Dana will call", counts too: see `_named_owner`)."""
     if any(_has(lowered, cue) for cue in ACTION_CUES):
         return True
     return _COMMAND.match(lowered) is not None and not lowered.startswith(_PLEASANTRIES)
