@@ -73,7 +73,7 @@ def _consent(c: dict[str, Any]) -> str:
 
 
 def _provenance(body: dict[str, Any]) -> str:
-    """ "engine=faster-whisper, model=tiny.en, versions: faster-whisper 1.2.1, ..." """
+    """Readable: engine=faster-whisper, model=tiny.en, versions: faster-whisper 1.2.1."""
     parts = []
     for key, value in body.get("provenance", {}).items():
         if isinstance(value, dict):
