@@ -150,6 +150,21 @@ def test_the_same_visit_drafts_the_same_note() -> None:
     assert [r["category"] for r in risks] == ["eviction or homelessness"]
 
 
+def test_sentences_end_where_the_speaker_ended_them_not_at_abbreviations() -> None:
+    said = (
+        "We meet Dec. 3 at 10 a.m. and then again later. Mr. Jones will call you. "
+        "My sister can watch the kids."
+    )
+    body = draft_note_body(facts(("caseworker", "Maria Lopez", 4.0, said)))
+    items = [(i["text"], i["owner"], i["due"]) for i in body["action_items"]]
+    assert items == [("Mr. Jones will call you.", "Mr. Jones", None)]
+    statements = [s["text"] for s in body["key_statements"]]
+    assert statements == [
+        "We meet Dec. 3 at 10 a.m. and then again later.",
+        "Mr. Jones will call you.",
+    ]
+
+
 def test_a_silent_visit_drafts_a_note_with_facts_and_no_suggestions() -> None:
     body = draft_note_body(facts())
     assert body["action_items"] == []

@@ -26,9 +26,10 @@ from visits.notes.lexicon import (
 
 MAX_KEY_STATEMENTS = 12
 _IDS = uuid.UUID("6f1d4c1e-8a57-4f0e-9c55-7a3e0e0b7f11")  # namespace of suggestion ids
-# A sentence ends at . ! or ?, but not after a title ("Mr. Jones") or before a number ("Dec. 3").
+# A sentence ends at . ! or ?, but not after a title ("Mr. Jones") nor before a number or a
+# lower-case word ("Dec. 3", "at 10 a.m. and then").
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+(?!\d)"
+    r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+(?![a-z\d])"
 )
 
 
@@ -189,7 +190,7 @@ _COMMAND = re.compile(
     + "|".join(re.escape(verb) for verb in ACTION_VERBS)
     + r")\b"
 )
-_WILL = r"\s+(?:will|'ll|is going to|needs to|has to|should|can)\b"
+_WILL = r"\s+(?:will|'ll|is going to|needs to|has to|should)\b"
 _TITLED = re.compile(r"\b((?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+)" + _WILL, re.IGNORECASE)
 _RELATION = re.compile(
     r"\b(my|your|her|his|the)\s+(" + "|".join(RELATIONS) + r")" + _WILL, re.IGNORECASE
