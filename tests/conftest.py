@@ -15,6 +15,9 @@ from run import build_app
 from tests.databases import ENGINES, PostgresDatabases, SqliteDatabases
 from visits.settings import Settings, load_settings
 
+# Browser tests: their fixtures, and the loopback-only network namespace they run in.
+pytest_plugins = ["tests.browser", "tests.netns"]
+
 
 @pytest.fixture(scope="session")
 def database_templates(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+from tests.scheduling import outbox
+from tests.world import add_case, add_team, book, database, link_persona, staff_persona
 from visits.i18n import I18N_DIR, Translations
+from visits.models import Client, StaffRole
 
 
 def test_every_language_translates_every_key_with_the_same_placeholders() -> None:
@@ -60,3 +63,21 @@ def test_a_language_is_added_by_adding_one_file(tmp_path) -> None:  # type: igno
     assert translations.languages == ["en", "es", "fr"]
     assert translations.language("fr-CA") == "fr"
     assert translations.text("fr", "app.name") == "Visites virtuelles"
+
+
+async def test_a_spanish_speaking_client_gets_messages_and_invites_in_spanish(client) -> None:  # type: ignore[no-untyped-def]
+    """Texts and the client's calendar invite follow the client's preferred language."""
+    team = await add_team(client, "North")
+    casey = await staff_persona(client, "casey", StaffRole.CASEWORKER, team)
+    case, person = await add_case(client, casey, "C-7", "Dana Rivera")
+    async with database(client).transaction() as session:
+        (await session.get(Client, person.id)).preferred_language = "es-MX"  # type: ignore[union-attr]
+    booking = await book(client, casey, case, person)
+    sent = [n for n in await outbox(client, audience="client") if n.kind == "confirmed"]
+    assert sent
+    assert sent[0].body.startswith("Su visita está reservada para el ")
+    assert "Dana" not in sent[0].body  # no names in texts to clients
+    token = link_persona("client", booking).link_token
+    invite = await client.get("/api/link/invite.ics", headers={"Authorization": f"Bearer {token}"})
+    assert invite.status == 200
+    assert "SUMMARY:Visita virtual" in await invite.text()

@@ -190,7 +190,13 @@ class VideoFileWriter:
         fit_w = max(2, int(frame.width * scale) // 2 * 2)
         fit_h = max(2, int(frame.height * scale) // 2 * 2)
         if (fit_w, fit_h) == (width, height):
-            return frame.reformat(width=width, height=height, format="yuv420p")
+            out = frame.reformat(width=width, height=height, format="yuv420p")
+            if out is frame:
+                # PyAV returns the frame itself when nothing changes (a browser that scaled
+                # down to our size), and the relay shares that frame with the encoders of the
+                # other participants' connections: setting our pts on it broke their streams.
+                out = av.VideoFrame.from_ndarray(frame.to_ndarray(), format="yuv420p")
+            return out
         canvas = np.zeros((height, width, 3), dtype=np.uint8)
         top, left = (height - fit_h) // 2, (width - fit_w) // 2
         canvas[top : top + fit_h, left : left + fit_w] = frame.to_ndarray(

@@ -7,14 +7,23 @@ const caseId = location.pathname.split("/")[2];
 const status = document.getElementById("status");
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-function noteLink(visit) {
-  if (!visit.note) {
-    const state = visit.transcript_status;
-    return el("span", {
-      className: "muted",
-      textContent: state ? `Transcript ${state}` : "No note yet",
-    });
+function transcriptState(visit) {
+  const state = el("span", { className: "muted", textContent: visit.transcript_status ? `Transcript ${visit.transcript_status}` : "No note yet" });
+  if (["queued", "running", "failed"].includes(visit.transcript_status)) {
+    // The job's progress, attempts and last error, as the transcription queue reports them.
+    api("GET", `/api/bookings/${visit.booking.id}/transcript`).then((job) => {
+      const percent = Math.round(job.progress * 100);
+      state.textContent =
+        job.status === "failed"
+          ? `Transcription failed after ${job.attempts} attempt(s): ${job.error}`
+          : `Transcribing: ${percent}% (attempt ${Math.max(job.attempts, 1)})${job.error ? `, retrying after: ${job.error}` : ""}`;
+    }, () => {});
   }
+  return state;
+}
+
+function noteLink(visit) {
+  if (!visit.note) return transcriptState(visit);
   return el(
     "span",
     {},

@@ -6,6 +6,15 @@ import { getLocalMedia, levelMeter, VisitConnection } from "./visit-connection.j
 
 const STEPS = ["check", "consent", "lobby", "call", "ended"];
 
+// What a client is told when the server refuses them, in their language.
+const ERROR_TEXTS = {
+  not_signed_in: "visit.invalid",
+  visit_closed: "errors.visit_closed",
+  visit_ended: "errors.visit_closed",
+  too_many_attempts: "errors.too_many_attempts",
+  connection_failed: "check.connection.failed",
+};
+
 export async function runClientVisit(
   root,
   token,
@@ -13,15 +22,18 @@ export async function runClientVisit(
 ) {
   root.innerHTML = await (await fetch("/static/parts/client-visit.html")).text();
   const $ = (id) => root.querySelector(`#${id}`);
+  // Text that follows the language picker: translate() re-reads data-i18n on every switch.
+  const say = (element, key) => {
+    element.dataset.i18n = key;
+    element.textContent = t(key);
+  };
   const show = (step) => {
     for (const name of STEPS) $(`step-${name}`).hidden = name !== step;
     const heading = $(`step-${step}`).querySelector("h1");
     heading?.setAttribute("tabindex", "-1");
     heading?.focus();
   };
-  const fail = (message) => {
-    $("visit-error").textContent = message;
-  };
+  const fail = (code) => say($("visit-error"), ERROR_TEXTS[code] ?? "common.error");
 
   const visit = new VisitConnection({ token });
   let stream = null;
@@ -30,27 +42,37 @@ export async function runClientVisit(
   let admitted = false;
   let consented = false;
   let connected = false;
-  let state = { recording: null };
+  let finished = false;
+  let recording = null;
 
   function renderTexts() {
     const name = visit.welcome?.booking.caseworker_name ?? "";
     $("consent-notice").textContent = t("consent.notice", { caseworker: name });
     $("lobby-text").textContent = t("lobby.text", { caseworker: name });
-    if (endedText) $("ended-text").textContent = t(endedText);
+    if (endedText) say($("ended-text"), endedText);
     renderRecording();
   }
 
   function renderRecording() {
     const badge = $("recording-badge");
-    badge.hidden = !state.recording || state.recording === "waiting";
-    badge.textContent = state.recording ? t(`recording.${state.recording}`) : "";
-    badge.dataset.state = state.recording ?? "";
+    badge.hidden = !recording || recording === "waiting";
+    badge.textContent = recording ? t(`recording.${recording}`) : "";
+    badge.dataset.state = recording ?? "";
   }
 
-  function ended() {
+  function stopMeter() {
+    meter?.close();
+    meter = null;
+  }
+
+  // However the visit ends (hung up, ended by staff, connection lost): once.
+  function ended(textKey) {
+    if (finished) return;
+    finished = true;
     visit.close();
     for (const track of stream?.getTracks() ?? []) track.stop();
-    meter?.close();
+    stopMeter();
+    if (!endedText && textKey) say($("ended-text"), textKey);
     show("ended");
     onEnded();
   }
@@ -59,76 +81,99 @@ export async function runClientVisit(
     if (!admitted || !consented || connected) return;
     connected = true;
     show("call");
+    $("toggle-camera").hidden = audioOnly;
     $("self-view").srcObject = stream;
-    await visit.connectMedia(stream, { audioOnly });
+    try {
+      await visit.connectMedia(stream, { audioOnly });
+    } catch (error) {
+      fail("connection_failed");
+    }
   }
 
-  visit.addEventListener("error", (event) => fail(event.detail.message));
+  visit.addEventListener("error", (event) => fail(event.detail.code));
   visit.addEventListener("admitted", () => {
     admitted = true;
     maybeConnect();
   });
   visit.addEventListener("recording", (event) => {
-    state.recording = event.detail.state;
+    recording = event.detail.state;
     renderRecording();
   });
   visit.addEventListener("remote-track", (event) => attachRemote(root, visit, event.detail));
   visit.addEventListener("participants", () => labelRemotes(root, visit));
-  visit.addEventListener("ended", ended);
+  visit.addEventListener("connection", (event) => {
+    if (event.detail.state === "failed") ended("ended.lost");
+  });
+  visit.addEventListener("ended", () => ended("ended.text"));
   visit.addEventListener("closed", (event) => {
-    if (!event.detail.ended) ended();
+    if (event.detail.welcomed && !event.detail.ended) ended("ended.lost");
   });
 
   // 1. Device check: camera, microphone and connection, in plain words.
   show("check");
-  const connecting = visit.open();
   let welcome = null;
+  let refused = null;
   try {
-    welcome = await connecting;
+    welcome = await visit.open();
   } catch (error) {
-    fail(error.message);
+    refused = error.code;
   }
   await languagePicker($("language"), chosen ?? welcome?.language, renderTexts, { remember });
   renderTexts();
   if (!welcome) {
-    $("check-connection").textContent = t("check.connection.failed");
-    return;
+    visit.close();
+    say($("check-connection"), "check.connection.failed");
+    // A hello refused as malformed carried nothing but the link's token: the link is bad.
+    fail(refused === "invalid_message" ? "not_signed_in" : refused);
+    $("check-continue").hidden = true;
+    $("check-audio-only").hidden = true;
+    onEnded();
+    return visit;
   }
-  $("check-connection").textContent = t("check.connection.ok");
+  say($("check-connection"), "check.connection.ok");
   try {
     stream = await getLocalMedia();
     $("preview").srcObject = stream;
     const hasVideo = stream.getVideoTracks().length > 0;
-    $("check-camera").textContent = t(hasVideo ? "check.camera.ok" : "check.camera.missing");
+    say($("check-camera"), hasVideo ? "check.camera.ok" : "check.camera.missing");
     audioOnly = !hasVideo;
-    $("check-microphone").textContent = t("check.microphone.ok");
+    $("check-audio-only").hidden = !hasVideo;
+    say($("check-microphone"), "check.microphone.ok");
     meter = levelMeter(stream);
     const bar = $("mic-level");
     const tick = () => {
       if (!meter) return;
       bar.style.width = `${Math.round(meter.level() * 100)}%`;
-      if (!$("step-check").hidden) requestAnimationFrame(tick);
+      requestAnimationFrame(tick);
     };
     tick();
     $("check-continue").disabled = false;
   } catch (error) {
-    $("check-camera").textContent = t("check.camera.blocked");
-    $("check-microphone").textContent = t("check.microphone.blocked");
+    say($("check-camera"), "check.camera.blocked");
+    say($("check-microphone"), "check.microphone.blocked");
     $("check-help").hidden = false;
-    $("check-help").textContent = t("check.blocked_help");
+    say($("check-help"), "check.blocked_help");
   }
 
-  const toConsent = () => show("consent");
+  const toConsent = () => {
+    stopMeter();
+    show("consent");
+  };
   $("check-continue").addEventListener("click", toConsent);
   $("check-audio-only").addEventListener("click", async () => {
     audioOnly = true;
-    for (const track of stream?.getVideoTracks() ?? []) track.stop();
+    // Keep the microphone already working; only let go of the camera.
+    for (const track of stream?.getVideoTracks() ?? []) {
+      track.stop();
+      stream.removeTrack(track);
+    }
+    $("preview").srcObject = null;
     try {
-      stream = await getLocalMedia({ audioOnly: true });
+      stream ??= await getLocalMedia({ audioOnly: true });
       toConsent();
     } catch (error) {
       $("check-help").hidden = false;
-      $("check-help").textContent = t("check.blocked_help");
+      say($("check-help"), "check.blocked_help");
     }
   });
 
@@ -145,12 +190,12 @@ export async function runClientVisit(
   // 3/4. Lobby and call controls.
   const leave = () => {
     visit.leave();
-    ended();
+    ended("ended.text");
   };
   $("lobby-leave").addEventListener("click", leave);
   $("call-leave").addEventListener("click", leave);
-  $("toggle-mic").addEventListener("click", (event) => toggle(event.target, "audio"));
-  $("toggle-camera").addEventListener("click", (event) => toggle(event.target, "video"));
+  $("toggle-mic").addEventListener("click", (event) => toggle(event.currentTarget, "audio"));
+  $("toggle-camera").addEventListener("click", (event) => toggle(event.currentTarget, "video"));
 
   function toggle(button, kind) {
     const tracks = kind === "audio" ? stream.getAudioTracks() : stream.getVideoTracks();
@@ -158,8 +203,7 @@ export async function runClientVisit(
     for (const track of tracks) track.enabled = !off;
     button.setAttribute("aria-pressed", String(off));
     const key = kind === "audio" ? (off ? "call.unmute" : "call.mute") : off ? "call.camera_on" : "call.camera_off";
-    button.dataset.i18n = key;
-    button.textContent = t(key);
+    say(button, key);
     const audio = stream.getAudioTracks().some((track) => track.enabled);
     const video = stream.getVideoTracks().some((track) => track.enabled);
     visit.setMedia(audio, video);

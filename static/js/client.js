@@ -1,5 +1,5 @@
 // Shared by the client pages: the language picker and how a visit's time reads.
-import { language, setLanguage, t, translate } from "./i18n.js";
+import { language, languages, setLanguage, t, translate } from "./i18n.js";
 
 export function formatWhen(iso, timeZone) {
   return new Intl.DateTimeFormat(language(), {
@@ -23,8 +23,8 @@ export function formatTime(iso, timeZone) {
 export async function languagePicker(select, preferred, render, { remember = true } = {}) {
   const stored = remember ? localStorage.getItem("vv.language") : null;
   await setLanguage(stored || preferred || navigator.language || "en");
-  const languages = await (await fetch("/api/languages")).json();
-  select.replaceChildren(...languages.map(({ code, name }) => new Option(name, code)));
+  const known = await languages();
+  select.replaceChildren(...known.map(({ code, name }) => new Option(name, code)));
   select.value = language();
   select.addEventListener("change", async () => {
     if (remember) localStorage.setItem("vv.language", select.value);

@@ -3,6 +3,13 @@
 // data-i18n-placeholder="key"; translate(root) fills them in.
 const cache = new Map();
 let current = { language: "en", texts: {}, fallback: {} };
+let known = null;
+
+// The languages the server has texts for: [{code, name}], fetched once.
+export function languages() {
+  known ??= fetch("/api/languages").then((r) => (r.ok ? r.json() : [{ code: "en", name: "English" }]));
+  return known;
+}
 
 async function load(language) {
   if (!cache.has(language)) {
@@ -16,10 +23,12 @@ async function load(language) {
 
 export async function setLanguage(preferred) {
   const fallback = await load("en");
+  const codes = new Set((await languages()).map(({ code }) => code));
   let language = "en";
   let texts = fallback;
+  // "es-MX" falls back to "es"; only languages we have are asked for (no 404s).
   for (const candidate of [preferred, preferred?.split("-")[0]]) {
-    const found = candidate ? await load(candidate) : null;
+    const found = candidate && codes.has(candidate) ? await load(candidate) : null;
     if (found) {
       language = candidate;
       texts = found;

@@ -22,26 +22,31 @@ export class VisitConnection extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  // Connect and say hello; resolves with the welcome, rejects with an Error whose `code` is
+  // the server's error code (or "connection_failed" when the socket closed first).
   open() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.ws = new WebSocket(`${scheme}://${location.host}/ws/visit`);
     this.ws.addEventListener("open", () => this.send({ type: "hello", ...this.hello }));
     this.ws.addEventListener("message", (event) => this.onMessage(JSON.parse(event.data)));
-    this.ws.addEventListener("close", () => {
-      this.emit("closed", { ended: this.ended });
-      this.closePeer();
-    });
     return new Promise((resolve, reject) => {
+      const fail = (code, message) => {
+        this.removeEventListener("welcome", onWelcome);
+        this.removeEventListener("error", onError);
+        reject(Object.assign(new Error(message), { code }));
+      };
       const onWelcome = (event) => {
         this.removeEventListener("error", onError);
         resolve(event.detail);
       };
-      const onError = (event) => {
-        this.removeEventListener("welcome", onWelcome);
-        reject(new Error(event.detail.message));
-      };
+      const onError = (event) => fail(event.detail.code, event.detail.message);
       this.addEventListener("welcome", onWelcome, { once: true });
       this.addEventListener("error", onError, { once: true });
+      this.ws.addEventListener("close", () => {
+        if (!this.welcome) fail("connection_failed", "Could not reach the visit.");
+        this.closePeer();
+        this.emit("closed", { ended: this.ended, welcomed: Boolean(this.welcome) });
+      });
     });
   }
 
@@ -64,7 +69,9 @@ export class VisitConnection extends EventTarget {
         this.emit("recording", { state: message.recording, note: message.recording_note });
         break;
       case "answer":
-        this.pc?.setRemoteDescription({ type: "answer", sdp: message.sdp });
+        this.pc
+          ?.setRemoteDescription({ type: "answer", sdp: message.sdp })
+          .catch((error) => this.emit("error", { code: "invalid_sdp", message: error.message }));
         return;
       case "ended":
         this.ended = true;
@@ -184,6 +191,11 @@ export async function getLocalMedia({ audioOnly = false } = {}) {
 // A 0..1 microphone level, read on demand (for the device check).
 export function levelMeter(stream) {
   const context = new AudioContext();
+  // Phones start audio only after a tap; until then the bar would stay still.
+  const resume = () => context.resume();
+  if (context.state === "suspended") {
+    document.addEventListener("pointerdown", resume, { once: true });
+  }
   const analyser = context.createAnalyser();
   analyser.fftSize = 512;
   context.createMediaStreamSource(stream).connect(analyser);
@@ -196,7 +208,8 @@ export function levelMeter(stream) {
       return peak;
     },
     close() {
-      context.close();
+      document.removeEventListener("pointerdown", resume);
+      if (context.state !== "closed") context.close();
     },
   };
 }
