@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from tests.live import LiveBooking, live_booking
 from tests.world import database, staff_persona
-from visits.models import AuditEvent, StaffRole, StaffUser, Team, Transcript
-from visits.notes.service import attach_draft_note
+from visits.models import AuditEvent, StaffRole, StaffUser, Team, Transcript, VisitNote
+from visits.notes.service import attach_draft_note, fingerprint
 
 SEGMENTS = [
     {
@@ -223,3 +223,102 @@ def _tuesday_after(visit: LiveBooking) -> str:
     start = datetime.fromisoformat(visit.booking["booking"]["start_at"])
     day = start.astimezone(ZoneInfo(visit.booking["booking"]["time_zone"])).date()
     return (day + timedelta(days=(1 - day.weekday() - 1) % 7 + 1)).isoformat()
+
+
+async def add_transcript(visit: LiveBooking, segments: list[dict[str, Any]]) -> None:
+    """A newer transcript of the visit (a retried job), drafted again as the queue does."""
+    async with database(visit.client).transaction() as session:
+        session.add(
+            Transcript(
+                booking_id=visit.booking_id,
+                status="done",
+                engine="faster-whisper",
+                model="tiny.en",
+                versions={"faster-whisper": "1.2.1", "ctranslate2": "4.5.0"},
+                segments=segments,
+                sha256="b" * 64,
+            )
+        )
+        await session.flush()
+        await attach_draft_note(session, visit.booking_id)
+
+
+async def test_a_redraft_keeps_the_caseworkers_work_and_the_draft_exports_say_draft(client) -> None:  # type: ignore[no-untyped-def]
+    visit = await live_booking(client)
+    note = await drafted(visit)
+    note_id = note["id"]
+    food = next(r for r in note["body"]["risk_indicators"] if r["category"] == "food insecurity")
+    await call(visit, "PUT", f"/api/notes/{note_id}", {"summary": "Written by Casey."})
+    await call(
+        visit, "POST", f"/api/notes/{note_id}/suggestions/{food['id']}", {"decision": "confirm"}
+    )
+
+    line = "My landlord said <b>we</b> will be evicted on Friday."
+    await add_transcript(
+        visit,
+        [*SEGMENTS, {"start": 17.0, "end": 21.0, "text": line, "speaker_role": "client",
+                     "speaker_name": "Dana Client"}],
+    )  # fmt: skip
+    again = await call(visit, "GET", f"/api/bookings/{visit.booking_id}/note")
+    assert again["id"] == note_id
+    assert again["status"] == "draft"
+    assert again["body"]["summary"] == "Written by Casey."
+    assert again["body"]["provenance"]["transcript_sha256"] == "b" * 64
+    statuses = {r["category"]: r["status"] for r in again["body"]["risk_indicators"]}
+    assert statuses == {
+        "food insecurity": "confirmed",
+        "loss of income": "suggested",
+        "eviction or homelessness": "suggested",
+    }
+    history = await call(visit, "GET", f"/api/notes/{note_id}/history")
+    assert [h["action"] for h in history] == ["drafted", "edited", "decided", "drafted"]
+
+    text = await call(visit, "GET", f"/api/notes/{note_id}/export?format=text")
+    assert text.startswith("VISIT NOTE (DRAFT - not signed)")
+    assert f"[suggested] eviction or homelessness: [00:17] Dana Client (client): {line}" in text
+    assert "versions: ctranslate2 4.5.0, faster-whisper 1.2.1" in text
+    assert "Signature fingerprint: none (not signed)" in text
+    page = await call(visit, "GET", f"/api/notes/{note_id}/export?format=html")
+    assert "DRAFT - not signed" in page
+    assert "@media print" in page
+    assert "<b>we</b>" not in page
+    assert "&lt;b&gt;we&lt;/b&gt;" in page
+    exported = await call(visit, "GET", f"/api/notes/{note_id}/export?format=json")
+    assert (exported["status"], exported["sha256"]) == ("draft", None)
+
+
+async def test_a_signature_covers_body_signer_and_time_and_addenda_sign_themselves(client) -> None:  # type: ignore[no-untyped-def]
+    visit = await live_booking(client)
+    note = await drafted(visit)
+    note_id = note["id"]
+    for item in note["body"]["action_items"] + note["body"]["risk_indicators"]:
+        await call(
+            visit, "POST", f"/api/notes/{note_id}/suggestions/{item['id']}", {"decision": "dismiss"}
+        )
+    signed = await call(visit, "POST", f"/api/notes/{note_id}/sign")
+    await call(visit, "POST", f"/api/notes/{note_id}/addenda", {"text": "   "}, status=400)
+    noted = await call(
+        visit, "POST", f"/api/notes/{note_id}/addenda", {"text": "Called the food bank."}, 201
+    )
+    addendum = noted["addenda"][0]
+    # An addendum is not a note of its own: no addenda to it, no edits through it.
+    await call(visit, "POST", f"/api/notes/{addendum['id']}/addenda", {"text": "x"}, status=404)
+    await call(visit, "PUT", f"/api/notes/{addendum['id']}", {"summary": "x"}, status=404)
+
+    async with database(client).transaction() as session:
+        stored = await session.get(VisitNote, uuid.UUID(note_id))
+        extra = await session.get(VisitNote, uuid.UUID(addendum["id"]))
+        assert stored is not None
+        assert extra is not None
+        assert fingerprint(stored) == stored.sha256 == signed["sha256"]
+        assert fingerprint(extra) == extra.sha256 == addendum["sha256"]
+    tampered = VisitNote(
+        id=stored.id,
+        body={**stored.body, "summary": "quietly changed"},
+        signed_by_id=stored.signed_by_id,
+        signed_at=stored.signed_at,
+    )
+    assert fingerprint(tampered) != signed["sha256"]  # a changed body no longer verifies
+    text = await call(visit, "GET", f"/api/notes/{note_id}/export?format=text")
+    assert f"Signature fingerprint: SHA-256 {signed['sha256']}" in text
+    assert f"(SHA-256 {addendum['sha256']})\nCalled the food bank." in text

@@ -29,13 +29,36 @@ THURSDAY_BEFORE_DST_ENDS = date(2026, 10, 29)  # clocks go back on Sunday 1 Nove
         ("The hearing is on December 3rd at 2 pm.", "2026-12-03T14:00:00-06:00"),
         ("The hearing is on the 3rd of December.", "2026-12-03"),
         ("On Thursday we talk again.", "2026-11-05"),  # the visit's own weekday: a week on
+        ("Tuesday at 10am then.", "2026-11-03T10:00:00-06:00"),
+        ("Tuesday at 10 a.m. then.", "2026-11-03T10:00:00-06:00"),
+        ("Tuesday at ten thirty.", "2026-11-03T10:30:00-06:00"),
+        ("Tuesday at quarter past ten.", "2026-11-03T10:15:00-06:00"),
+        ("Tuesday at quarter to eleven.", "2026-11-03T10:45:00-06:00"),
+        ("Call me tonight at 7 pm.", "2026-10-29T19:00:00-05:00"),
+        ("The hearing is Dec. 3rd.", "2026-12-03"),
+        ("The form is due 12/3.", "2026-12-03"),
+        ("The lease ends 1/5/27.", "2027-01-05"),
+        ("The school meeting was March 2nd.", "2027-03-02"),  # no year: the next March 2
+        ("Let's talk again in a week.", "2026-11-05"),
     ],
 )
 def test_a_spoken_date_becomes_a_due_date_in_the_visits_time_zone(said: str, due: str) -> None:
     assert due_from(said, THURSDAY_BEFORE_DST_ENDS, CHICAGO) == due
 
 
-@pytest.mark.parametrize("said", ["I have 2 children.", "We talked about food.", "At ten past."])
+def test_the_same_words_give_the_same_local_time_on_both_sides_of_the_dst_change() -> None:
+    """Tuesday at ten is 10:00 on the wall clock whether the offset is -05:00 or -06:00."""
+    before = due_from("Next visit Tuesday at ten.", date(2026, 10, 22), CHICAGO)
+    after = due_from("Next visit Tuesday at ten.", THURSDAY_BEFORE_DST_ENDS, CHICAGO)
+    assert before == "2026-10-27T10:00:00-05:00"
+    assert after == "2026-11-03T10:00:00-06:00"
+    spring = due_from("Next visit Tuesday at half past ten.", date(2026, 3, 5), CHICAGO)
+    assert spring == "2026-03-10T10:30:00-05:00"  # clocks went forward on Sunday 8 March
+
+
+@pytest.mark.parametrize(
+    "said", ["I have 2 children.", "We talked about food.", "At ten past.", "The tenant left."]
+)
 def test_numbers_that_are_no_date_give_no_due_date(said: str) -> None:
     assert due_from(said, THURSDAY_BEFORE_DST_ENDS, CHICAGO) is None
 
@@ -127,9 +150,85 @@ def test_the_same_visit_drafts_the_same_note() -> None:
     assert [r["category"] for r in risks] == ["eviction or homelessness"]
 
 
+def test_sentences_end_where_the_speaker_ended_them_not_at_abbreviations() -> None:
+    said = (
+        "We meet Dec. 3 at 10 a.m. and then again later. Mr. Jones will call you. "
+        "My sister can watch the kids."
+    )
+    body = draft_note_body(facts(("caseworker", "Maria Lopez", 4.0, said)))
+    items = [(i["text"], i["owner"], i["due"]) for i in body["action_items"]]
+    assert items == [("Mr. Jones will call you.", "Mr. Jones", None)]
+    statements = [s["text"] for s in body["key_statements"]]
+    assert statements == [
+        "We meet Dec. 3 at 10 a.m. and then again later.",
+        "Mr. Jones will call you.",
+    ]
+
+
 def test_a_silent_visit_drafts_a_note_with_facts_and_no_suggestions() -> None:
     body = draft_note_body(facts())
     assert body["action_items"] == []
     assert body["risk_indicators"] == []
     assert body["key_statements"] == []
     assert "Dana Rivera (client)" in body["summary"]
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "said", "owner", "due"),
+    [
+        ("caseworker", "Maria Lopez", "Bring your lease on Friday.", "Dana Rivera", "2026-10-30"),
+        ("caseworker", "Maria Lopez", "Please call the landlord tomorrow.", "Dana Rivera",
+         "2026-10-30"),
+        ("client", "Dana Rivera", "Send me the form next week.", "Maria Lopez", "2026-11-05"),
+        ("client", "Dana Rivera", "My sister will drive me on Monday.", "Dana Rivera's sister",
+         "2026-11-02"),
+        ("caseworker", "Maria Lopez", "Your landlord needs to fix the heat.",
+         "Dana Rivera's landlord", None),
+        ("caseworker", "Maria Lopez", "Dana will apply for SNAP in two weeks.", "Dana Rivera",
+         "2026-11-12"),
+        ("caseworker", "Maria Lopez", "Mr. Jones will call you on December 3rd.", "Mr. Jones",
+         "2026-12-03"),
+        ("client", "Dana Rivera", "I'll email the school today.", "Dana Rivera", "2026-10-29"),
+    ],
+)  # fmt: skip
+def test_an_action_item_names_who_does_it_and_when(
+    role: str, name: str, said: str, owner: str, due: str | None
+) -> None:
+    items = draft_note_body(facts((role, name, 3.0, said)))["action_items"]
+    assert [(i["text"], i["owner"], i["due"], i["at"]) for i in items] == [(said, owner, due, 3.0)]
+
+
+@pytest.mark.parametrize(
+    "said", ["Take care.", "How are the kids doing?", "It was a hard month.", "Thank you."]
+)
+def test_small_talk_is_no_action_item(said: str) -> None:
+    assert draft_note_body(facts(("caseworker", "Maria Lopez", 3.0, said)))["action_items"] == []
+
+
+@pytest.mark.parametrize(
+    ("said", "category"),
+    [
+        ("Some days I want to die.", "self-harm"),
+        ("He pushed me against the wall last week.", "violence or abuse"),
+        ("We have been sleeping in the car since Sunday.", "eviction or homelessness"),
+        ("The kids go to bed hungry most nights.", "food insecurity"),
+        ("I started drinking again after the funeral.", "substance use"),
+        ("I ran out of my pills two weeks ago.", "missed medication"),
+        ("The kids are home alone while I work nights.", "child safety"),
+    ],
+)
+def test_each_risk_category_points_at_the_line_and_who_said_it(said: str, category: str) -> None:
+    body = draft_note_body(
+        facts(
+            ("caseworker", "Maria Lopez", 1.0, "How are things at home?"),
+            ("client", "Dana Rivera", 7.5, f"Well. {said}"),
+        )
+    )
+    risks = [r for r in body["risk_indicators"] if r["category"] == category]
+    assert len(risks) == 1
+    assert risks[0]["line"] == said
+    assert (risks[0]["speaker"], risks[0]["at"], risks[0]["status"]) == (
+        "Dana Rivera (client)",
+        7.5,
+        "suggested",
+    )

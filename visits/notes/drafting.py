@@ -15,11 +15,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from visits.notes.dates import due_from
-from visits.notes.lexicon import ACTION_CUES, RISKS, SUBSTANCE_CUES, TOPICS
+from visits.notes.lexicon import (
+    ACTION_CUES,
+    ACTION_VERBS,
+    RELATIONS,
+    RISKS,
+    SUBSTANCE_CUES,
+    TOPICS,
+)
 
 MAX_KEY_STATEMENTS = 12
 _IDS = uuid.UUID("6f1d4c1e-8a57-4f0e-9c55-7a3e0e0b7f11")  # namespace of suggestion ids
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at . ! or ?, but not after a title ("Mr. Jones") nor before a number or a
+# lower-case word ("Dec. 3", "at 10 a.m. and then").
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+(?![a-z\d])"
+)
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ def action_items(
     """Commitments, each with who owns it and, where a date was said, when it is due."""
     items = []
     for s in sentences:
-        if not any(_has(s.lowered, cue) for cue in ACTION_CUES):
+        if not is_action(s.lowered) and _named_owner(s, participants, "client") is None:
             continue
         items.append(
             {
@@ -163,10 +174,54 @@ def risk_indicators(sentences: list[Sentence]) -> list[dict[str, Any]]:
     return found
 
 
+def is_action(lowered: str) -> bool:
+    """A commitment ("I will", "you need to", "next visit") or a request said as a command;
+    (someone named doing something, "Dana will call", counts too: see `_named_owner`)."""
+    if any(_has(lowered, cue) for cue in ACTION_CUES):
+        return True
+    return _COMMAND.match(lowered) is not None and not lowered.startswith(_PLEASANTRIES)
+
+
+_PLEASANTRIES = ("take care", "get well", "check in with you later")
+
+
+_COMMAND = re.compile(
+    r"^(?:(?:please|so|and|then|ok(?:ay)?|also|just)[,\s]+)*(?:"
+    + "|".join(re.escape(verb) for verb in ACTION_VERBS)
+    + r")\b"
+)
+_WILL = r"\s+(?:will|'ll|is going to|needs to|has to|should)\b"
+_TITLED = re.compile(r"\b((?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+)" + _WILL, re.IGNORECASE)
+_RELATION = re.compile(
+    r"\b(my|your|her|his|the)\s+(" + "|".join(RELATIONS) + r")" + _WILL, re.IGNORECASE
+)
+
+
+def _named_owner(s: Sentence, participants: tuple[Participant, ...], client: str) -> str | None:
+    """Someone other than the speaker named as doing it ("Dana will call", "my sister will")."""
+    for p in participants:
+        names = {p.name, p.name.split()[0]} if p.name else set()
+        for name in sorted(names, key=len, reverse=True):
+            if re.search(rf"\b{re.escape(name)}{_WILL}", s.text, re.IGNORECASE):
+                return p.name
+    if match := _TITLED.search(s.text):
+        return " ".join(match[1].split())
+    if match := _RELATION.search(s.text):
+        whose, relation = match[1].lower(), match[2].lower()
+        if whose == "my":
+            return f"{s.name}'s {relation}"
+        if whose == "your" and s.role != "client":
+            return f"{client}'s {relation}"
+        return f"{whose} {relation}" if whose != "the" else relation
+    return None
+
+
 def _owner(s: Sentence, participants: tuple[Participant, ...]) -> str:
     caseworker = next((p.name for p in participants if p.role == "caseworker"), "caseworker")
     client = next((p.name for p in participants if p.role == "client"), "client")
     text = s.lowered
+    if named := _named_owner(s, participants, client):
+        return named
     if any(_has(text, cue) for cue in ("we will", "we'll", "next visit", "next appointment")):
         return f"{caseworker} and {client}"
     if any(_has(text, cue) for cue in ("i will", "i'll", "i can help you")):

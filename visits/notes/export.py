@@ -73,7 +73,19 @@ def _consent(c: dict[str, Any]) -> str:
 
 
 def _provenance(body: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in body.get("provenance", {}).items() if v)
+    """Readable: engine=faster-whisper, model=tiny.en, versions: faster-whisper 1.2.1."""
+    parts = []
+    for key, value in body.get("provenance", {}).items():
+        if isinstance(value, dict):
+            listed = ", ".join(f"{name} {version}" for name, version in sorted(value.items()))
+            parts.append(f"{key}: {listed or 'none'}")
+        elif value:
+            parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def _fingerprint(data: dict[str, Any]) -> str:
+    return f"SHA-256 {data['sha256']}" if data.get("sha256") else "none (not signed)"
 
 
 def as_text(data: dict[str, Any]) -> str:
@@ -104,11 +116,13 @@ def as_text(data: dict[str, Any]) -> str:
         *(f"- {_risk(r)}" for r in body.get("risk_indicators", [])),
         "",
         f"Provenance: {_provenance(body)}",
+        f"Signature fingerprint: {_fingerprint(data)}",
     ]
     for addendum in data["addenda"]:
         lines += [
             "",
-            f"ADDENDUM signed by {addendum['signed_by']} at {addendum['signed_at']}",
+            f"ADDENDUM signed by {addendum['signed_by']} at {addendum['signed_at']} "
+            f"({_fingerprint(addendum)})",
             addendum["text"],
         ]
     return "\n".join(lines) + "\n"
@@ -143,6 +157,7 @@ def as_html(data: dict[str, Any]) -> str:
         "<h2>Possible risk indicators</h2>"
         + items([_risk(r) for r in body.get("risk_indicators", [])]),
         f"<h2>Provenance</h2><p>{e(_provenance(body))}</p>",
+        f"<p class=fingerprint>Signature fingerprint: {e(_fingerprint(data))}</p>",
     ]
     for addendum in data["addenda"]:
         sections.append(
@@ -154,6 +169,8 @@ def as_html(data: dict[str, Any]) -> str:
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(title)}</title>"
         "<style>body{font:12pt/1.4 system-ui,sans-serif;max-width:48rem;margin:1rem auto}"
         ".state{font-size:.6em;border:2px solid;padding:.1em .4em}"
-        "@media print{body{margin:0}h2{break-after:avoid}}</style></head>"
-        "<body>" + "".join(sections) + "</body></html>"
+        ".fingerprint{font-family:monospace;font-size:.8em;word-break:break-all}"
+        "@media print{body{margin:0}h2{break-after:avoid}li{break-inside:avoid}"
+        "body.draft::before{content:'DRAFT - NOT SIGNED';display:block;font-weight:bold}}"
+        f"</style></head><body class={data['status']}>" + "".join(sections) + "</body></html>"
     )

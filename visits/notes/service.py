@@ -50,9 +50,38 @@ async def attach_draft_note(session: AsyncSession, booking_id: uuid.UUID) -> Vis
         session.add(note)
         await session.flush()
     else:
-        note.body = body
+        drafted = await session.scalar(
+            select(NoteRevision.body)
+            .where(NoteRevision.note_id == note.id, NoteRevision.action == "drafted")
+            .order_by(NoteRevision.at.desc())
+            .limit(1)
+        )
+        note.body = keep_review(note.body, drafted or {}, body)
     _revision(session, note, "drafted", None)
     return note
+
+
+EDITABLE = ("purpose", "summary", "topics", "key_statements")
+
+
+def keep_review(
+    current: dict[str, Any], drafted: dict[str, Any], new: dict[str, Any]
+) -> dict[str, Any]:
+    """A re-draft (a retried transcript) keeps what the caseworker already did to the draft:
+    text they changed, decisions on suggestions that are drafted again (same id), and action
+    items they confirmed or wrote themselves."""
+    body = copy.deepcopy(new)
+    for key in EDITABLE:
+        if key in current and current.get(key) != drafted.get(key):
+            body[key] = copy.deepcopy(current[key])
+    for name in SUGGESTION_LISTS:
+        decided = {i.get("id"): i for i in current.get(name, []) if i.get("status") != "suggested"}
+        for item in body.get(name, []):
+            if item["id"] in decided:
+                item["status"] = decided.pop(item["id"])["status"]
+        if name == "action_items":
+            body[name] += [copy.deepcopy(i) for i in decided.values() if i["status"] == "confirmed"]
+    return body
 
 
 async def note_of_booking(session: AsyncSession, booking_id: uuid.UUID) -> VisitNote | None:
