@@ -31,6 +31,7 @@ from playwright.async_api import (
 )
 
 from run import build_app
+from tests.databases import ENGINES
 from tests.live import LIVE_SETTINGS
 from tests.media_fixtures import RATE, read_mono
 from transcription.samples import Sample
@@ -38,6 +39,9 @@ from visits.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("VV_TEST_CHROMIUM", "/usr/bin/chromium")
+# The pages behave the same on either database; the API and media tests cover both engines,
+# so each browser test runs once, on the first engine configured (SQLite by default).
+ONE_ENGINE = pytest.mark.parametrize("database_url", ENGINES[:1], indirect=True)
 PHONE = {"width": 360, "height": 800}
 DESKTOP = {"width": 1280, "height": 900}
 # Generous: two cores shared with other work, and Chromium is slow to start on them.

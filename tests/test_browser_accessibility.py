@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.browser import DESKTOP, PHONE, chromium, screenshot
+from tests.browser import DESKTOP, ONE_ENGINE, PHONE, chromium, screenshot
 from tests.scheduling import add_office_hours, add_share_link
 from tests.world import (
     PASSWORD,
@@ -27,7 +27,7 @@ from tests.world import (
 from visits.models import StaffRole, Transcript
 from visits.notes.service import attach_draft_note
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, ONE_ENGINE]
 
 ZOOMED_DESKTOP = {"width": DESKTOP["width"] // 2, "height": DESKTOP["height"] // 2}
 

@@ -13,14 +13,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import expect
 
-from tests.browser import DESKTOP, PageLog, chromium, screenshot, speech_wav
+from tests.browser import DESKTOP, ONE_ENGINE, PageLog, chromium, screenshot, speech_wav
 from tests.live import sample_speech
 from tests.test_browser_console import casey_and_dana, midday_zone
 from tests.visit_clients import VisitParticipant
 from tests.world import PASSWORD
 from transcription.samples import sample
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, ONE_ENGINE]
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -59,8 +59,11 @@ async def test_a_caseworkers_day_from_sign_in_to_a_signed_note(site: TestClient,
         await page.get_by_role("link", name="My cases").click()
         await page.get_by_role("link", name=re.compile("C-100")).click()
         await expect(page.get_by_role("heading", name=re.compile("C-100"))).to_be_visible()
+        await expect(page.locator("#slot option").nth(1)).to_be_attached()  # free slots loaded
+        await page.wait_for_load_state("networkidle")
         await page.get_by_label("Purpose").fill("Monthly check-in")
         await page.get_by_role("button", name="Book this visit").click()
+        await expect(page.locator("#book-status")).to_have_text("Booked.", timeout=90_000)
         link = page.locator("#join-url")
         await expect(link).to_have_text(re.compile(rf"^{re.escape(base)}/v/"))
         token = (await link.inner_text()).rstrip("/").split("/")[-1]

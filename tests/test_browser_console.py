@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page, expect
 
-from tests.browser import DESKTOP, PageLog, chromium, screenshot
+from tests.browser import DESKTOP, ONE_ENGINE, PageLog, chromium, screenshot
 from tests.live import LiveBooking, eventually, sample_speech
 from tests.visit_clients import VisitParticipant
 from tests.world import (
@@ -27,7 +27,7 @@ from tests.world import (
 from transcription.samples import sample
 from visits.models import Booking, BookingStatus, Case, Client, StaffRole
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, ONE_ENGINE]
 
 
 def midday_zone() -> str:

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page, expect
 
-from tests.browser import PageLog, chromium, screenshot, speech_wav
+from tests.browser import ONE_ENGINE, PageLog, chromium, screenshot, speech_wav
 from tests.live import eventually, live_booking, sample_speech
 from tests.media_fixtures import RATE, read_mono
 from transcription.engine import load_engine
@@ -20,7 +20,7 @@ from transcription.samples import sample
 from transcription.wer import normalize, word_error_rate
 from visits.models import BookingStatus
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, ONE_ENGINE]
 
 # The fake microphone starts playing at the device check; the call connects some seconds
 # later (consent, lobby, admission, ICE), so the speech waits this long.

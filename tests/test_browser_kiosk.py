@@ -8,12 +8,12 @@ from aiohttp.test_utils import TestClient
 from playwright.async_api import expect
 from sqlalchemy import select
 
-from tests.browser import PageLog, chromium, screenshot
+from tests.browser import ONE_ENGINE, PageLog, chromium, screenshot
 from tests.live import eventually, live_booking
 from tests.world import database
 from visits.models import Booking, BookingStatus, Consent
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, ONE_ENGINE]
 
 
 async def test_kiosk_visit_by_code_and_pin_leaves_nothing_behind(site: TestClient) -> None:

@@ -7,11 +7,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from playwright.async_api import Page, expect
 
-from tests.browser import chromium, screenshot
+from tests.browser import ONE_ENGINE, chromium, screenshot
 from tests.world import PASSWORD, add_case, add_team, staff_persona
 from visits.models import StaffRole
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, ONE_ENGINE]
 
 
 async def press_tab_until(page: Page, matches: str, limit: int = 40) -> None:
